@@ -1,0 +1,16 @@
+//! gitfleet: spread GitHub API traffic over a fleet of tokens.
+//!
+//! - [`pool`]: the token pool — per-token, per-resource rate limits, token
+//!   status and selection strategies. Pure Rust, no I/O.
+//! - [`classify`]: what a response means for the token that sent it.
+//! - [`github`]: a blocking GitHub REST client that draws its tokens from a
+//!   pool, retries on another token when one is spent or revoked, and
+//!   follows pagination to the end.
+//! - `ffi` (private): the C ABI declared in `include/gitfleet.h`.
+
+pub mod classify;
+pub mod error;
+pub mod pool;
+
+pub use error::{Error, Result};
+pub use pool::{Lease, Provider, Reserve, Strategy, TokenManager, TokenSnapshot, TokenStatus};

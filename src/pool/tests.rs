@@ -1,0 +1,352 @@
+//! Tests of the pool's bookkeeping and selection, on a manual clock.
+
+use std::sync::Arc;
+
+use super::*;
+
+const T0: u64 = 1_700_000_000_000;
+
+fn pool() -> (TokenManager, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(T0));
+    (TokenManager::with_clock(clock.clone()), clock)
+}
+
+fn add(pool: &TokenManager, secret: &str) {
+    pool.add_token(Provider::GitHub, secret, None, 0).unwrap();
+}
+
+/// A 200 response reporting `remaining` of `limit` for `resource`,
+/// resetting `reset_in_s` after the (unskewed) server date.
+fn ok(remaining: u64, limit: u64, reset_in_s: u64, resource: &str) -> ResponseHead {
+    let now_s = T0 / 1000;
+    ResponseHead {
+        status: 200,
+        limit: Some(limit),
+        remaining: Some(remaining),
+        used: Some(limit - remaining),
+        reset_s: Some(now_s + reset_in_s),
+        resource: Some(resource.into()),
+        retry_after_s: None,
+        date_s: Some(now_s),
+    }
+}
+
+fn status(pool: &TokenManager, index: usize) -> TokenStatus {
+    pool.snapshot()[index].status
+}
+
+#[test]
+fn same_secret_twice_keeps_one_entry() {
+    let (pool, _) = pool();
+    let first = pool.add_token(Provider::GitHub, "tok_a", Some("alice"), 0).unwrap();
+    let again = pool.add_token(Provider::GitHub, "tok_a", None, 5).unwrap();
+    assert!(first.is_new);
+    assert!(!again.is_new);
+    let snapshot = pool.snapshot();
+    assert_eq!(snapshot.len(), 1);
+    assert_eq!(snapshot[0].username.as_deref(), Some("alice"));
+    assert_eq!(snapshot[0].priority, 5);
+}
+
+#[test]
+fn remove_token() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    add(&pool, "tok_b");
+    assert!(pool.remove_token("tok_a"));
+    assert!(!pool.remove_token("tok_a"));
+    assert_eq!(pool.snapshot().len(), 1);
+    assert_eq!(pool.snapshot()[0].fingerprint, fingerprint("tok_b"));
+    assert_eq!(pool.lease(Provider::GitHub, "core").unwrap().secret(), "tok_b");
+}
+
+#[test]
+fn unreported_token_counts_as_fresh() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    assert_eq!(pool.count_available(Provider::GitHub, "core"), 1);
+    assert_eq!(status(&pool, 0), TokenStatus::Available);
+    assert!(pool.snapshot()[0].resources.is_empty());
+}
+
+#[test]
+fn response_without_headers_changes_nothing() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    let lease = pool.lease(Provider::GitHub, "core").unwrap();
+    lease.report(&ResponseHead { status: 200, ..Default::default() }, &ErrorBody::default());
+    let snapshot = &pool.snapshot()[0];
+    assert_eq!(snapshot.status, TokenStatus::Available);
+    assert_eq!(snapshot.resources["core"].remaining, None);
+    assert_eq!(snapshot.resources["core"].in_flight, 0);
+}
+
+#[test]
+fn remaining_zero_limits_until_reset_then_frees_itself() {
+    let (pool, clock) = pool();
+    add(&pool, "tok_a");
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&ok(0, 20, 30, "core"), &ErrorBody::default());
+
+    assert_eq!(status(&pool, 0), TokenStatus::RateLimited);
+    assert_eq!(pool.count_available(Provider::GitHub, "core"), 0);
+    assert_eq!(pool.earliest_reset(Provider::GitHub, "core"), Some(T0 / 1000 + 30));
+    match pool.lease(Provider::GitHub, "core") {
+        Err(Error::RateLimited { reset, resource }) => {
+            assert_eq!(reset, T0 / 1000 + 30);
+            assert_eq!(resource, "core");
+        }
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
+    // Another resource of the same token is unaffected.
+    assert_eq!(pool.count_available(Provider::GitHub, "search"), 1);
+
+    clock.advance_ms(30_000);
+    assert_eq!(status(&pool, 0), TokenStatus::Available);
+    assert_eq!(pool.count_available(Provider::GitHub, "core"), 1);
+    assert_eq!(pool.earliest_reset(Provider::GitHub, "core"), None);
+}
+
+#[test]
+fn invalid_stays_out_until_added_again() {
+    let (pool, clock) = pool();
+    add(&pool, "tok_a");
+    let head = ResponseHead { status: 401, remaining: Some(0), ..Default::default() };
+    let verdict = pool.lease(Provider::GitHub, "core").unwrap().report(&head, &ErrorBody::default());
+    assert_eq!(verdict.outcome, crate::classify::Outcome::Invalid);
+    assert_eq!(status(&pool, 0), TokenStatus::Invalid);
+
+    clock.advance_ms(10 * 3600 * 1000);
+    assert_eq!(status(&pool, 0), TokenStatus::Invalid);
+    assert!(matches!(pool.lease(Provider::GitHub, "core"), Err(Error::Auth(_))));
+    assert_eq!(pool.earliest_reset(Provider::GitHub, "core"), None);
+
+    add(&pool, "tok_a");
+    assert_eq!(status(&pool, 0), TokenStatus::Available);
+}
+
+#[test]
+fn mark_invalid_by_secret() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    assert!(pool.mark_invalid("tok_a"));
+    assert!(!pool.mark_invalid("tok_unknown"));
+    assert_eq!(status(&pool, 0), TokenStatus::Invalid);
+}
+
+#[test]
+fn secondary_limit_cools_down_longer_on_repeats() {
+    let (pool, clock) = pool();
+    add(&pool, "tok_a");
+    let secondary = ResponseHead { status: 403, retry_after_s: Some(10), ..Default::default() };
+
+    pool.lease(Provider::GitHub, "core").unwrap().report(&secondary, &ErrorBody::default());
+    assert_eq!(status(&pool, 0), TokenStatus::CoolingDown);
+    assert_eq!(pool.snapshot()[0].available_at, Some(T0 / 1000 + 10));
+    clock.advance_ms(10_000);
+    assert_eq!(status(&pool, 0), TokenStatus::Available);
+
+    pool.lease(Provider::GitHub, "core").unwrap().report(&secondary, &ErrorBody::default());
+    let second_until = pool.snapshot()[0].available_at.unwrap();
+    assert_eq!(second_until, T0 / 1000 + 10 + 20, "the repeat waits twice as long");
+
+    clock.advance_ms(20_000);
+    pool.lease(Provider::GitHub, "core").unwrap().report(&ok(10, 20, 60, "core"), &ErrorBody::default());
+    pool.lease(Provider::GitHub, "core").unwrap().report(&secondary, &ErrorBody::default());
+    assert_eq!(
+        pool.snapshot()[0].available_at,
+        Some(T0 / 1000 + 30 + 10),
+        "a success resets the repeat count"
+    );
+}
+
+#[test]
+fn forbidden_leaves_token_untouched() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    let head = ResponseHead { status: 403, remaining: Some(4927), ..Default::default() };
+    let body = ErrorBody { message: Some("Must have push access".into()), documentation_url: None };
+    pool.lease(Provider::GitHub, "core").unwrap().report(&head, &body);
+    assert_eq!(status(&pool, 0), TokenStatus::Available);
+}
+
+#[test]
+fn rate_aware_picks_most_remaining_then_least_recently_used() {
+    let (pool, _) = pool();
+    for secret in ["tok_a", "tok_b", "tok_c"] {
+        add(&pool, secret);
+    }
+    // Report figures: a has 5, b has 9, c has 9.
+    for (secret, remaining) in [("tok_a", 5), ("tok_b", 9), ("tok_c", 9)] {
+        pool.update_from_headers(
+            secret,
+            [
+                ("x-ratelimit-remaining", remaining.to_string().as_bytes()),
+                ("x-ratelimit-limit", b"20".as_slice()),
+                ("x-ratelimit-reset", (T0 / 1000 + 60).to_string().as_bytes()),
+            ]
+            .iter()
+            .map(|(n, v)| (*n, *v)),
+        );
+    }
+    let first = pool.lease(Provider::GitHub, "core").unwrap();
+    let second = pool.lease(Provider::GitHub, "core").unwrap();
+    let picked = [first.secret().to_string(), second.secret().to_string()];
+    assert!(picked.contains(&"tok_b".to_string()));
+    assert!(picked.contains(&"tok_c".to_string()), "ties spread, in-flight counted: {picked:?}");
+}
+
+#[test]
+fn concurrent_leases_spread_instead_of_piling_on_the_last_unit() {
+    let (pool, _) = pool();
+    for secret in ["tok_a", "tok_b", "tok_c"] {
+        add(&pool, secret);
+        pool.update_from_headers(
+            secret,
+            [
+                ("x-ratelimit-remaining", b"1".as_slice()),
+                ("x-ratelimit-limit", b"20".as_slice()),
+                ("x-ratelimit-reset", (T0 / 1000 + 60).to_string().as_bytes()),
+            ]
+            .iter()
+            .map(|(n, v)| (*n, *v)),
+        );
+    }
+    let leases: Vec<Lease> = (0..3).map(|_| pool.lease(Provider::GitHub, "core").unwrap()).collect();
+    let mut secrets: Vec<&str> = leases.iter().map(|l| l.secret()).collect();
+    secrets.sort();
+    assert_eq!(secrets, ["tok_a", "tok_b", "tok_c"]);
+    assert!(matches!(pool.lease(Provider::GitHub, "core"), Err(Error::RateLimited { .. })));
+
+    drop(leases);
+    assert_eq!(pool.count_available(Provider::GitHub, "core"), 3, "unreported leases come back");
+}
+
+#[test]
+fn round_robin_cycles_in_order() {
+    let (pool, _) = pool();
+    pool.set_strategy(Strategy::RoundRobin);
+    for secret in ["tok_a", "tok_b", "tok_c"] {
+        add(&pool, secret);
+    }
+    let order: Vec<String> = (0..6)
+        .map(|_| pool.lease(Provider::GitHub, "core").unwrap().secret().to_string())
+        .collect();
+    assert_eq!(order, ["tok_a", "tok_b", "tok_c", "tok_a", "tok_b", "tok_c"]);
+}
+
+#[test]
+fn round_robin_skips_unavailable() {
+    let (pool, _) = pool();
+    pool.set_strategy(Strategy::RoundRobin);
+    for secret in ["tok_a", "tok_b", "tok_c"] {
+        add(&pool, secret);
+    }
+    pool.mark_invalid("tok_b");
+    let order: Vec<String> = (0..4)
+        .map(|_| pool.lease(Provider::GitHub, "core").unwrap().secret().to_string())
+        .collect();
+    assert_eq!(order, ["tok_a", "tok_c", "tok_a", "tok_c"]);
+}
+
+#[test]
+fn priority_prefers_high_priority_while_it_lasts() {
+    let (pool, _) = pool();
+    pool.set_strategy(Strategy::Priority);
+    pool.add_token(Provider::GitHub, "tok_low", None, 1).unwrap();
+    pool.add_token(Provider::GitHub, "tok_high", None, 10).unwrap();
+    let lease = pool.lease(Provider::GitHub, "core").unwrap();
+    assert_eq!(lease.secret(), "tok_high");
+    lease.report(&ok(0, 20, 60, "core"), &ErrorBody::default());
+    assert_eq!(pool.lease(Provider::GitHub, "core").unwrap().secret(), "tok_low");
+}
+
+#[test]
+fn reserve_count_and_fraction() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&ok(5, 100, 60, "core"), &ErrorBody::default());
+
+    pool.set_reserve(Reserve::Count(5)).unwrap();
+    assert_eq!(pool.count_available(Provider::GitHub, "core"), 0);
+    assert_eq!(status(&pool, 0), TokenStatus::RateLimited);
+
+    pool.set_reserve(Reserve::Fraction(0.04)).unwrap();
+    assert_eq!(pool.count_available(Provider::GitHub, "core"), 1);
+    pool.set_reserve(Reserve::Fraction(0.05)).unwrap();
+    assert_eq!(pool.count_available(Provider::GitHub, "core"), 0);
+
+    assert!(pool.set_reserve(Reserve::Fraction(1.5)).is_err());
+    assert!(pool.set_reserve(Reserve::Fraction(f64::NAN)).is_err());
+}
+
+#[test]
+fn providers_are_separate() {
+    let (pool, _) = pool();
+    pool.add_token(Provider::GitLab, "glpat_x", None, 0).unwrap();
+    assert!(matches!(pool.lease(Provider::GitHub, "core"), Err(Error::Auth(_))));
+    assert_eq!(pool.lease(Provider::GitLab, "core").unwrap().secret(), "glpat_x");
+}
+
+#[test]
+fn figures_are_recorded_under_the_reported_resource() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    pool.lease(Provider::GitHub, "search")
+        .unwrap()
+        .report(&ok(0, 30, 60, "search"), &ErrorBody::default());
+    assert_eq!(pool.count_available(Provider::GitHub, "search"), 0);
+    assert_eq!(pool.count_available(Provider::GitHub, "core"), 1);
+    let snapshot = &pool.snapshot()[0];
+    assert_eq!(snapshot.resources["search"].status, TokenStatus::RateLimited);
+}
+
+#[test]
+fn snapshot_and_debug_never_show_the_secret() {
+    let (pool, _) = pool();
+    pool.add_token(Provider::GitHub, "ghp_SECRETSECRETSECRET", Some("bob"), 0).unwrap();
+    let lease = pool.lease(Provider::GitHub, "core").unwrap();
+    let shown = format!(
+        "{:?} {:?} {}",
+        pool,
+        lease,
+        serde_json::to_string(&pool.snapshot()).unwrap()
+    );
+    assert!(!shown.contains("SECRETSECRET"), "{shown}");
+    assert!(shown.contains(&fingerprint("ghp_SECRETSECRETSECRET")));
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    let (pool, _) = pool();
+    assert!(matches!(
+        pool.add_token(Provider::GitHub, "", None, 0),
+        Err(Error::InvalidArgument(_))
+    ));
+    add(&pool, "tok_a");
+    assert!(matches!(pool.lease(Provider::GitHub, "co re"), Err(Error::InvalidArgument(_))));
+}
+
+#[test]
+fn many_threads_lease_and_report_without_losing_counts() {
+    let (pool, _) = pool();
+    for i in 0..4 {
+        add(&pool, &format!("tok_{i}"));
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..500 {
+                    let lease = pool.lease(Provider::GitHub, "core").unwrap();
+                    lease.release();
+                }
+            });
+        }
+    });
+    for token in pool.snapshot() {
+        assert_eq!(token.resources["core"].in_flight, 0);
+    }
+}
