@@ -267,7 +267,9 @@ fn figures_of(head: &ResponseHead, now_ms: u64) -> Option<Figures> {
         limit: head.limit,
         remaining: head.remaining,
         used: head.used,
-        reset_ms: head.reset_s.map(|reset| local_reset_ms(reset, head.date_s, now_ms)),
+        reset_ms: head
+            .reset_s
+            .map(|reset| local_reset_ms(reset, head.date_s, now_ms)),
     };
     (!figures.is_empty()).then_some(figures)
 }
@@ -290,7 +292,7 @@ pub fn parse_count(value: &str) -> Option<u64> {
         return Some(n);
     }
     let float = value.parse::<f64>().ok()?;
-    (float.is_finite() && float >= 0.0 && float < u64::MAX as f64).then(|| float as u64)
+    (float.is_finite() && float >= 0.0 && float < u64::MAX as f64).then_some(float as u64)
 }
 
 fn parse_http_date(value: &str) -> Option<u64> {
@@ -340,14 +342,24 @@ mod tests {
         );
         assert_eq!(h.limit, Some(5000));
         assert_eq!(h.remaining, Some(4999));
-        assert_eq!(h.used, Some(1), "garbage skipped, the readable duplicate used");
+        assert_eq!(
+            h.used,
+            Some(1),
+            "garbage skipped, the readable duplicate used"
+        );
         assert_eq!(h.reset_s, None, "negative reset ignored");
         assert_eq!(h.resource.as_deref(), Some("search"));
     }
 
     #[test]
     fn duplicated_header_keeps_first_readable_value() {
-        let h = head(200, &[("x-ratelimit-remaining", "7"), ("x-ratelimit-remaining", "9")]);
+        let h = head(
+            200,
+            &[
+                ("x-ratelimit-remaining", "7"),
+                ("x-ratelimit-remaining", "9"),
+            ],
+        );
         assert_eq!(h.remaining, Some(7));
     }
 
@@ -364,8 +376,15 @@ mod tests {
 
     #[test]
     fn unauthorized_is_invalid_even_with_remaining_zero() {
-        let h = head(401, &[("x-ratelimit-remaining", "0"), ("x-ratelimit-limit", "0")]);
-        let c = classify(&h, &ErrorBody::parse(br#"{"message":"Bad credentials"}"#), NOW);
+        let h = head(
+            401,
+            &[("x-ratelimit-remaining", "0"), ("x-ratelimit-limit", "0")],
+        );
+        let c = classify(
+            &h,
+            &ErrorBody::parse(br#"{"message":"Bad credentials"}"#),
+            NOW,
+        );
         assert_eq!(c.outcome, Outcome::Invalid);
         assert_eq!(c.figures, None, "a 401's figures are not the token's");
     }
@@ -382,15 +401,29 @@ mod tests {
                 ],
             );
             let c = classify(&h, &body("API rate limit exceeded for user ID 1.", ""), NOW);
-            assert_eq!(c.outcome, Outcome::PrimaryLimit { reset_ms: NOW + 100_000 });
+            assert_eq!(
+                c.outcome,
+                Outcome::PrimaryLimit {
+                    reset_ms: NOW + 100_000
+                }
+            );
         }
     }
 
     #[test]
     fn secondary_limit_by_message_url_old_wording_or_retry_after() {
         let cases = [
-            (body("You have exceeded a secondary rate limit.", ""), vec![]),
-            (body("x", "https://docs.github.com/rest#about-secondary-rate-limits"), vec![]),
+            (
+                body("You have exceeded a secondary rate limit.", ""),
+                vec![],
+            ),
+            (
+                body(
+                    "x",
+                    "https://docs.github.com/rest#about-secondary-rate-limits",
+                ),
+                vec![],
+            ),
             (
                 body(
                     "You have triggered an abuse detection mechanism.",
@@ -414,7 +447,13 @@ mod tests {
     fn secondary_wait_prefers_retry_after_then_reset_then_default() {
         let msg = body("You have exceeded a secondary rate limit", "");
         let c = classify(&head(403, &[("retry-after", "42")]), &msg, NOW);
-        assert_eq!(c.outcome, Outcome::SecondaryLimit { wait_s: 42, from_retry_after: true });
+        assert_eq!(
+            c.outcome,
+            Outcome::SecondaryLimit {
+                wait_s: 42,
+                from_retry_after: true
+            }
+        );
 
         let h = head(
             403,
@@ -425,16 +464,35 @@ mod tests {
             ],
         );
         let c = classify(&h, &msg, NOW);
-        assert_eq!(c.outcome, Outcome::SecondaryLimit { wait_s: 90, from_retry_after: false });
+        assert_eq!(
+            c.outcome,
+            Outcome::SecondaryLimit {
+                wait_s: 90,
+                from_retry_after: false
+            }
+        );
 
         let c = classify(&head(403, &[("x-ratelimit-remaining", "12")]), &msg, NOW);
-        assert_eq!(c.outcome, Outcome::SecondaryLimit { wait_s: 60, from_retry_after: false });
+        assert_eq!(
+            c.outcome,
+            Outcome::SecondaryLimit {
+                wait_s: 60,
+                from_retry_after: false
+            }
+        );
     }
 
     #[test]
     fn other_403_is_forbidden() {
         let h = head(403, &[("x-ratelimit-remaining", "4927")]);
-        let c = classify(&h, &body("Must have push access to view repository collaborators.", ""), NOW);
+        let c = classify(
+            &h,
+            &body(
+                "Must have push access to view repository collaborators.",
+                "",
+            ),
+            NOW,
+        );
         assert_eq!(c.outcome, Outcome::Forbidden);
         assert_eq!(c.figures.unwrap().remaining, Some(4927));
     }
@@ -462,21 +520,35 @@ mod tests {
 
     #[test]
     fn primary_limit_without_reset_waits_the_default() {
-        let h = head(403, &[("x-ratelimit-remaining", "0"), ("x-ratelimit-limit", "60")]);
+        let h = head(
+            403,
+            &[("x-ratelimit-remaining", "0"), ("x-ratelimit-limit", "60")],
+        );
         let c = classify(&h, &body("API Rate Limit Exceeded for 192.0.2.1", ""), NOW);
-        assert_eq!(c.outcome, Outcome::PrimaryLimit { reset_ms: NOW + 60_000 });
+        assert_eq!(
+            c.outcome,
+            Outcome::PrimaryLimit {
+                reset_ms: NOW + 60_000
+            }
+        );
     }
 
     #[test]
     fn plain_429_is_a_limit_not_a_forbidden() {
         let c = classify(&head(429, &[]), &ErrorBody::default(), NOW);
-        assert!(matches!(c.outcome, Outcome::SecondaryLimit { wait_s: 60, .. }));
+        assert!(matches!(
+            c.outcome,
+            Outcome::SecondaryLimit { wait_s: 60, .. }
+        ));
     }
 
     #[test]
     fn error_body_falls_back_to_text() {
         assert_eq!(ErrorBody::parse(b"oops").message.as_deref(), Some("oops"));
-        assert_eq!(ErrorBody::parse(b"{\"message\": 3}").message.as_deref(), Some("{\"message\": 3}"));
+        assert_eq!(
+            ErrorBody::parse(b"{\"message\": 3}").message.as_deref(),
+            Some("{\"message\": 3}")
+        );
         assert_eq!(ErrorBody::parse(b"").message, None);
     }
 

@@ -8,9 +8,15 @@
 //!   follows pagination to the end.
 //! - `ffi` (private): the C ABI declared in `include/gitfleet.h`.
 
+mod cancel;
 pub mod classify;
 pub mod error;
+mod ffi;
+pub mod github;
 pub mod pool;
+mod runtime;
 
+pub use cancel::CancelToken;
 pub use error::{Error, Result};
+pub use github::{Client, ClientOptions};
 pub use pool::{Lease, Provider, Reserve, Strategy, TokenManager, TokenSnapshot, TokenStatus};

@@ -56,8 +56,7 @@ pub(crate) trait PoolBackend: Send + Sync {
     /// The reserve.
     fn reserve(&self) -> Reserve;
     /// Picks a token for one request on `resource` and counts it in flight.
-    fn acquire(&self, provider: Provider, resource: &str, now_ms: u64)
-        -> Result<Grant, Refusal>;
+    fn acquire(&self, provider: Provider, resource: &str, now_ms: u64) -> Result<Grant, Refusal>;
     /// Ends a lease: records the verdict, if any, and takes the lease back.
     fn finish(&self, id: u64, resource: &str, verdict: Option<&Classification>, now_ms: u64);
     /// Records a verdict for a token outside any lease.
@@ -97,9 +96,15 @@ impl MemoryBackend {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere while holding the lock leaves consistent data
         // (every update is a plain field store), so poisoning is ignored.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// How a token ranks for the next lease: priority, then headroom, then
+/// the least recently used. Higher is better.
+type Rank = (i32, u64, std::cmp::Reverse<u64>);
 
 impl State {
     fn entry_mut(&mut self, id: u64) -> Option<&mut TokenEntry> {
@@ -112,7 +117,7 @@ impl State {
         let mut seen_valid = false;
         let mut seen_any = false;
         let mut earliest: Option<u64> = None;
-        let mut best: Option<(usize, (i32, u64, std::cmp::Reverse<u64>))> = None;
+        let mut best: Option<(usize, Rank)> = None;
 
         let count = self.tokens.len();
         let start = match self.strategy {
@@ -206,7 +211,10 @@ impl PoolBackend for MemoryBackend {
 
     fn find(&self, digest: &[u8; 32]) -> Option<u64> {
         let state = self.lock();
-        state.by_digest.get(digest).map(|&index| state.tokens[index].id)
+        state
+            .by_digest
+            .get(digest)
+            .map(|&index| state.tokens[index].id)
     }
 
     fn set_strategy(&self, strategy: Strategy) {

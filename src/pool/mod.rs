@@ -8,9 +8,9 @@
 mod backend;
 mod clock;
 mod secret;
-mod token;
 #[cfg(test)]
 mod tests;
+mod token;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,8 +24,8 @@ use backend::{Grant, MemoryBackend, NewToken, PoolBackend, Refusal};
 use token::TokenEntry;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use secret::{check_secret, fingerprint};
 pub(crate) use secret::Secret;
+pub use secret::{check_secret, fingerprint};
 
 /// The resource a request counts against when nothing else is said.
 pub const DEFAULT_RESOURCE: &str = "core";

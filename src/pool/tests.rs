@@ -38,7 +38,9 @@ fn status(pool: &TokenManager, index: usize) -> TokenStatus {
 #[test]
 fn same_secret_twice_keeps_one_entry() {
     let (pool, _) = pool();
-    let first = pool.add_token(Provider::GitHub, "tok_a", Some("alice"), 0).unwrap();
+    let first = pool
+        .add_token(Provider::GitHub, "tok_a", Some("alice"), 0)
+        .unwrap();
     let again = pool.add_token(Provider::GitHub, "tok_a", None, 5).unwrap();
     assert!(first.is_new);
     assert!(!again.is_new);
@@ -57,7 +59,10 @@ fn remove_token() {
     assert!(!pool.remove_token("tok_a"));
     assert_eq!(pool.snapshot().len(), 1);
     assert_eq!(pool.snapshot()[0].fingerprint, fingerprint("tok_b"));
-    assert_eq!(pool.lease(Provider::GitHub, "core").unwrap().secret(), "tok_b");
+    assert_eq!(
+        pool.lease(Provider::GitHub, "core").unwrap().secret(),
+        "tok_b"
+    );
 }
 
 #[test]
@@ -74,7 +79,13 @@ fn response_without_headers_changes_nothing() {
     let (pool, _) = pool();
     add(&pool, "tok_a");
     let lease = pool.lease(Provider::GitHub, "core").unwrap();
-    lease.report(&ResponseHead { status: 200, ..Default::default() }, &ErrorBody::default());
+    lease.report(
+        &ResponseHead {
+            status: 200,
+            ..Default::default()
+        },
+        &ErrorBody::default(),
+    );
     let snapshot = &pool.snapshot()[0];
     assert_eq!(snapshot.status, TokenStatus::Available);
     assert_eq!(snapshot.resources["core"].remaining, None);
@@ -91,7 +102,10 @@ fn remaining_zero_limits_until_reset_then_frees_itself() {
 
     assert_eq!(status(&pool, 0), TokenStatus::RateLimited);
     assert_eq!(pool.count_available(Provider::GitHub, "core"), 0);
-    assert_eq!(pool.earliest_reset(Provider::GitHub, "core"), Some(T0 / 1000 + 30));
+    assert_eq!(
+        pool.earliest_reset(Provider::GitHub, "core"),
+        Some(T0 / 1000 + 30)
+    );
     match pool.lease(Provider::GitHub, "core") {
         Err(Error::RateLimited { reset, resource }) => {
             assert_eq!(reset, T0 / 1000 + 30);
@@ -112,14 +126,24 @@ fn remaining_zero_limits_until_reset_then_frees_itself() {
 fn invalid_stays_out_until_added_again() {
     let (pool, clock) = pool();
     add(&pool, "tok_a");
-    let head = ResponseHead { status: 401, remaining: Some(0), ..Default::default() };
-    let verdict = pool.lease(Provider::GitHub, "core").unwrap().report(&head, &ErrorBody::default());
+    let head = ResponseHead {
+        status: 401,
+        remaining: Some(0),
+        ..Default::default()
+    };
+    let verdict = pool
+        .lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&head, &ErrorBody::default());
     assert_eq!(verdict.outcome, crate::classify::Outcome::Invalid);
     assert_eq!(status(&pool, 0), TokenStatus::Invalid);
 
     clock.advance_ms(10 * 3600 * 1000);
     assert_eq!(status(&pool, 0), TokenStatus::Invalid);
-    assert!(matches!(pool.lease(Provider::GitHub, "core"), Err(Error::Auth(_))));
+    assert!(matches!(
+        pool.lease(Provider::GitHub, "core"),
+        Err(Error::Auth(_))
+    ));
     assert_eq!(pool.earliest_reset(Provider::GitHub, "core"), None);
 
     add(&pool, "tok_a");
@@ -139,21 +163,37 @@ fn mark_invalid_by_secret() {
 fn secondary_limit_cools_down_longer_on_repeats() {
     let (pool, clock) = pool();
     add(&pool, "tok_a");
-    let secondary = ResponseHead { status: 403, retry_after_s: Some(10), ..Default::default() };
+    let secondary = ResponseHead {
+        status: 403,
+        retry_after_s: Some(10),
+        ..Default::default()
+    };
 
-    pool.lease(Provider::GitHub, "core").unwrap().report(&secondary, &ErrorBody::default());
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&secondary, &ErrorBody::default());
     assert_eq!(status(&pool, 0), TokenStatus::CoolingDown);
     assert_eq!(pool.snapshot()[0].available_at, Some(T0 / 1000 + 10));
     clock.advance_ms(10_000);
     assert_eq!(status(&pool, 0), TokenStatus::Available);
 
-    pool.lease(Provider::GitHub, "core").unwrap().report(&secondary, &ErrorBody::default());
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&secondary, &ErrorBody::default());
     let second_until = pool.snapshot()[0].available_at.unwrap();
-    assert_eq!(second_until, T0 / 1000 + 10 + 20, "the repeat waits twice as long");
+    assert_eq!(
+        second_until,
+        T0 / 1000 + 10 + 20,
+        "the repeat waits twice as long"
+    );
 
     clock.advance_ms(20_000);
-    pool.lease(Provider::GitHub, "core").unwrap().report(&ok(10, 20, 60, "core"), &ErrorBody::default());
-    pool.lease(Provider::GitHub, "core").unwrap().report(&secondary, &ErrorBody::default());
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&ok(10, 20, 60, "core"), &ErrorBody::default());
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&secondary, &ErrorBody::default());
     assert_eq!(
         pool.snapshot()[0].available_at,
         Some(T0 / 1000 + 30 + 10),
@@ -165,9 +205,18 @@ fn secondary_limit_cools_down_longer_on_repeats() {
 fn forbidden_leaves_token_untouched() {
     let (pool, _) = pool();
     add(&pool, "tok_a");
-    let head = ResponseHead { status: 403, remaining: Some(4927), ..Default::default() };
-    let body = ErrorBody { message: Some("Must have push access".into()), documentation_url: None };
-    pool.lease(Provider::GitHub, "core").unwrap().report(&head, &body);
+    let head = ResponseHead {
+        status: 403,
+        remaining: Some(4927),
+        ..Default::default()
+    };
+    let body = ErrorBody {
+        message: Some("Must have push access".into()),
+        documentation_url: None,
+    };
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&head, &body);
     assert_eq!(status(&pool, 0), TokenStatus::Available);
 }
 
@@ -194,7 +243,10 @@ fn rate_aware_picks_most_remaining_then_least_recently_used() {
     let second = pool.lease(Provider::GitHub, "core").unwrap();
     let picked = [first.secret().to_string(), second.secret().to_string()];
     assert!(picked.contains(&"tok_b".to_string()));
-    assert!(picked.contains(&"tok_c".to_string()), "ties spread, in-flight counted: {picked:?}");
+    assert!(
+        picked.contains(&"tok_c".to_string()),
+        "ties spread, in-flight counted: {picked:?}"
+    );
 }
 
 #[test]
@@ -213,14 +265,23 @@ fn concurrent_leases_spread_instead_of_piling_on_the_last_unit() {
             .map(|(n, v)| (*n, *v)),
         );
     }
-    let leases: Vec<Lease> = (0..3).map(|_| pool.lease(Provider::GitHub, "core").unwrap()).collect();
+    let leases: Vec<Lease> = (0..3)
+        .map(|_| pool.lease(Provider::GitHub, "core").unwrap())
+        .collect();
     let mut secrets: Vec<&str> = leases.iter().map(|l| l.secret()).collect();
     secrets.sort();
     assert_eq!(secrets, ["tok_a", "tok_b", "tok_c"]);
-    assert!(matches!(pool.lease(Provider::GitHub, "core"), Err(Error::RateLimited { .. })));
+    assert!(matches!(
+        pool.lease(Provider::GitHub, "core"),
+        Err(Error::RateLimited { .. })
+    ));
 
     drop(leases);
-    assert_eq!(pool.count_available(Provider::GitHub, "core"), 3, "unreported leases come back");
+    assert_eq!(
+        pool.count_available(Provider::GitHub, "core"),
+        3,
+        "unreported leases come back"
+    );
 }
 
 #[test]
@@ -231,9 +292,17 @@ fn round_robin_cycles_in_order() {
         add(&pool, secret);
     }
     let order: Vec<String> = (0..6)
-        .map(|_| pool.lease(Provider::GitHub, "core").unwrap().secret().to_string())
+        .map(|_| {
+            pool.lease(Provider::GitHub, "core")
+                .unwrap()
+                .secret()
+                .to_string()
+        })
         .collect();
-    assert_eq!(order, ["tok_a", "tok_b", "tok_c", "tok_a", "tok_b", "tok_c"]);
+    assert_eq!(
+        order,
+        ["tok_a", "tok_b", "tok_c", "tok_a", "tok_b", "tok_c"]
+    );
 }
 
 #[test]
@@ -245,7 +314,12 @@ fn round_robin_skips_unavailable() {
     }
     pool.mark_invalid("tok_b");
     let order: Vec<String> = (0..4)
-        .map(|_| pool.lease(Provider::GitHub, "core").unwrap().secret().to_string())
+        .map(|_| {
+            pool.lease(Provider::GitHub, "core")
+                .unwrap()
+                .secret()
+                .to_string()
+        })
         .collect();
     assert_eq!(order, ["tok_a", "tok_c", "tok_a", "tok_c"]);
 }
@@ -254,12 +328,17 @@ fn round_robin_skips_unavailable() {
 fn priority_prefers_high_priority_while_it_lasts() {
     let (pool, _) = pool();
     pool.set_strategy(Strategy::Priority);
-    pool.add_token(Provider::GitHub, "tok_low", None, 1).unwrap();
-    pool.add_token(Provider::GitHub, "tok_high", None, 10).unwrap();
+    pool.add_token(Provider::GitHub, "tok_low", None, 1)
+        .unwrap();
+    pool.add_token(Provider::GitHub, "tok_high", None, 10)
+        .unwrap();
     let lease = pool.lease(Provider::GitHub, "core").unwrap();
     assert_eq!(lease.secret(), "tok_high");
     lease.report(&ok(0, 20, 60, "core"), &ErrorBody::default());
-    assert_eq!(pool.lease(Provider::GitHub, "core").unwrap().secret(), "tok_low");
+    assert_eq!(
+        pool.lease(Provider::GitHub, "core").unwrap().secret(),
+        "tok_low"
+    );
 }
 
 #[test]
@@ -286,9 +365,16 @@ fn reserve_count_and_fraction() {
 #[test]
 fn providers_are_separate() {
     let (pool, _) = pool();
-    pool.add_token(Provider::GitLab, "glpat_x", None, 0).unwrap();
-    assert!(matches!(pool.lease(Provider::GitHub, "core"), Err(Error::Auth(_))));
-    assert_eq!(pool.lease(Provider::GitLab, "core").unwrap().secret(), "glpat_x");
+    pool.add_token(Provider::GitLab, "glpat_x", None, 0)
+        .unwrap();
+    assert!(matches!(
+        pool.lease(Provider::GitHub, "core"),
+        Err(Error::Auth(_))
+    ));
+    assert_eq!(
+        pool.lease(Provider::GitLab, "core").unwrap().secret(),
+        "glpat_x"
+    );
 }
 
 #[test]
@@ -301,13 +387,17 @@ fn figures_are_recorded_under_the_reported_resource() {
     assert_eq!(pool.count_available(Provider::GitHub, "search"), 0);
     assert_eq!(pool.count_available(Provider::GitHub, "core"), 1);
     let snapshot = &pool.snapshot()[0];
-    assert_eq!(snapshot.resources["search"].status, TokenStatus::RateLimited);
+    assert_eq!(
+        snapshot.resources["search"].status,
+        TokenStatus::RateLimited
+    );
 }
 
 #[test]
 fn snapshot_and_debug_never_show_the_secret() {
     let (pool, _) = pool();
-    pool.add_token(Provider::GitHub, "ghp_SECRETSECRETSECRET", Some("bob"), 0).unwrap();
+    pool.add_token(Provider::GitHub, "ghp_SECRETSECRETSECRET", Some("bob"), 0)
+        .unwrap();
     let lease = pool.lease(Provider::GitHub, "core").unwrap();
     let shown = format!(
         "{:?} {:?} {}",
@@ -327,7 +417,10 @@ fn bad_arguments_are_refused() {
         Err(Error::InvalidArgument(_))
     ));
     add(&pool, "tok_a");
-    assert!(matches!(pool.lease(Provider::GitHub, "co re"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        pool.lease(Provider::GitHub, "co re"),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 #[test]

@@ -189,14 +189,15 @@ impl TokenEntry {
                 // Repeats double the pause: GitHub may ban clients that keep
                 // knocking while limited.
                 let factor = 1u64 << self.secondary_strikes.min(6);
-                let wait_s = wait_s.saturating_mul(factor).min(MAX_COOLDOWN_S).max(wait_s);
+                let wait_s = wait_s
+                    .saturating_mul(factor)
+                    .min(MAX_COOLDOWN_S)
+                    .max(wait_s);
                 self.cooling_until_ms = self.cooling_until_ms.max(now_ms + wait_s * 1000);
                 self.secondary_strikes = self.secondary_strikes.saturating_add(1);
             }
-            Outcome::Forbidden
-            | Outcome::NotFound
-            | Outcome::ServerError
-            | Outcome::OtherError => {}
+            Outcome::Forbidden | Outcome::NotFound | Outcome::ServerError | Outcome::OtherError => {
+            }
         }
     }
 
