@@ -31,6 +31,9 @@ pub struct Figures {
     /// When the window resets, in milliseconds on the local clock (already
     /// corrected for the server's clock skew).
     pub reset_ms: Option<u64>,
+    /// The server's own reset value (Unix seconds), which names the window:
+    /// responses of one window share it, a later window has a larger one.
+    pub window: Option<u64>,
 }
 
 impl Figures {
@@ -270,6 +273,7 @@ fn figures_of(head: &ResponseHead, now_ms: u64) -> Option<Figures> {
         reset_ms: head
             .reset_s
             .map(|reset| local_reset_ms(reset, head.date_s, now_ms)),
+        window: head.reset_s,
     };
     (!figures.is_empty()).then_some(figures)
 }

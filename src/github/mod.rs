@@ -41,6 +41,13 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// waiting on the same reset do not all wake in the same millisecond.
 const MAX_RESET_JITTER_MS: u64 = 1000;
 
+/// Pause while every unit of quota left is held by requests in flight.
+const SETTLE_WAIT: Duration = Duration::from_millis(5);
+
+/// How many settle pauses one lease may take (a minute in all): requests in
+/// flight end by their timeout long before.
+const MAX_SETTLE_WAITS: u32 = 12_000;
+
 /// How a [`Client`] is built.
 #[derive(Clone)]
 pub struct ClientOptions {
@@ -450,6 +457,7 @@ impl Client {
                             date_s,
                             now_ms,
                         )),
+                        window: Some(figures.reset),
                     }),
                 };
                 pool.record_for(member.id, name, &verdict);
@@ -616,9 +624,22 @@ impl Client {
         let Some(pool) = &self.inner.pool else {
             return Ok(None);
         };
+        let mut settle_waits = 0u32;
         loop {
-            match pool.lease(Provider::GitHub, resource) {
-                Ok(lease) => return Ok(Some(lease)),
+            match pool.try_lease(Provider::GitHub, resource) {
+                Ok(Some(lease)) => return Ok(Some(lease)),
+                Ok(None) if settle_waits < MAX_SETTLE_WAITS => {
+                    // The quota left is held by requests in flight; one of
+                    // them will report soon and may give a unit back.
+                    settle_waits += 1;
+                    call.cancel.sleep(SETTLE_WAIT)?;
+                }
+                Ok(None) => {
+                    return Err(Error::RateLimited {
+                        reset: ms_to_unix_s(pool.clock_ms() + 1000),
+                        resource: resource.to_string(),
+                    })
+                }
                 Err(Error::RateLimited { reset, resource }) => {
                     let wait_ms = (reset * 1000).saturating_sub(pool.clock_ms());
                     let jitter_ms = fastrand::u64(0..=MAX_RESET_JITTER_MS);

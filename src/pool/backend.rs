@@ -25,6 +25,9 @@ pub(crate) enum Refusal {
     Empty,
     /// Every token for the provider is invalid.
     AllInvalid,
+    /// No token is free now, but leases in flight hold quota that may come
+    /// back when they are reported.
+    Busy,
     /// Every valid token is spent or cooling; the earliest is back at this
     /// local time (milliseconds).
     Exhausted { until_ms: u64 },
@@ -116,6 +119,7 @@ impl State {
         let reserve = self.reserve;
         let mut seen_valid = false;
         let mut seen_any = false;
+        let mut seen_busy = false;
         let mut earliest: Option<u64> = None;
         let mut best: Option<(usize, Rank)> = None;
 
@@ -133,6 +137,11 @@ impl State {
             seen_any = true;
             let headroom = match token.availability(resource, reserve, now_ms) {
                 Availability::Invalid => continue,
+                Availability::Busy => {
+                    seen_valid = true;
+                    seen_busy = true;
+                    continue;
+                }
                 Availability::Until(until) => {
                     seen_valid = true;
                     earliest = Some(earliest.map_or(until, |e| e.min(until)));
@@ -159,6 +168,7 @@ impl State {
             (Some((index, _)), ..) => Ok(index),
             (None, false, ..) => Err(Refusal::Empty),
             (None, true, false, _) => Err(Refusal::AllInvalid),
+            (None, true, true, _) if seen_busy => Err(Refusal::Busy),
             (None, true, true, until) => Err(Refusal::Exhausted {
                 until_ms: until.unwrap_or(now_ms + 1000),
             }),

@@ -327,18 +327,33 @@ impl TokenManager {
     /// ...). The lease counts as one use until it is reported or dropped.
     ///
     /// Errors: [`Error::RateLimited`] with the earliest reset when every
-    /// valid token is spent or cooling down; [`Error::Auth`] when the pool
-    /// has no token for `provider` or every one is invalid.
+    /// valid token is spent or cooling down (or, with a reset one second
+    /// away, when the quota left is all held by leases in flight: try again
+    /// shortly); [`Error::Auth`] when the pool has no token for `provider`
+    /// or every one is invalid.
     pub fn lease(&self, provider: Provider, resource: &str) -> Result<Lease> {
+        match self.try_lease(provider, resource)? {
+            Some(lease) => Ok(lease),
+            None => Err(Error::RateLimited {
+                reset: ms_to_unix_s(self.now_ms() + 1000),
+                resource: normalise_resource(resource)?,
+            }),
+        }
+    }
+
+    /// Like [`TokenManager::lease`], but `Ok(None)` when the only quota left
+    /// is held by leases in flight, so the caller can wait for them.
+    pub(crate) fn try_lease(&self, provider: Provider, resource: &str) -> Result<Option<Lease>> {
         let resource = normalise_resource(resource)?;
         let now = self.now_ms();
         match self.backend().acquire(provider, &resource, now) {
-            Ok(grant) => Ok(Lease {
+            Ok(grant) => Ok(Some(Lease {
                 manager: self.clone(),
                 grant,
                 resource,
                 open: true,
-            }),
+            })),
+            Err(Refusal::Busy) => Ok(None),
             Err(refusal) => Err(self.refusal_error(refusal, provider, resource)),
         }
     }
@@ -348,6 +363,10 @@ impl TokenManager {
         match refusal {
             Refusal::Empty => Error::Auth(format!("the pool holds no {provider} token")),
             Refusal::AllInvalid => Error::Auth(format!("every {provider} token is invalid")),
+            Refusal::Busy => Error::RateLimited {
+                reset: ms_to_unix_s(self.now_ms() + 1000),
+                resource,
+            },
             Refusal::Exhausted { until_ms } => Error::RateLimited {
                 reset: ms_to_unix_s(until_ms),
                 resource,

@@ -443,3 +443,63 @@ fn many_threads_lease_and_report_without_losing_counts() {
         assert_eq!(token.resources["core"].in_flight, 0);
     }
 }
+
+#[test]
+fn out_of_order_reports_of_one_window_keep_the_lowest_remaining() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    let first = pool.lease(Provider::GitHub, "core").unwrap();
+    let second = pool.lease(Provider::GitHub, "core").unwrap();
+    // The later request's answer (remaining 0) arrives before the earlier one's (1).
+    second.report(&ok(0, 20, 60, "core"), &ErrorBody::default());
+    first.report(&ok(1, 20, 60, "core"), &ErrorBody::default());
+    assert_eq!(pool.snapshot()[0].resources["core"].remaining, Some(0));
+    assert_eq!(status(&pool, 0), TokenStatus::RateLimited);
+}
+
+#[test]
+fn a_report_from_an_earlier_window_is_stale() {
+    let (pool, clock) = pool();
+    add(&pool, "tok_a");
+    let old = pool.lease(Provider::GitHub, "core").unwrap();
+    clock.advance_ms(61_000);
+    let new_window = ResponseHead {
+        reset_s: Some(T0 / 1000 + 121),
+        date_s: Some(T0 / 1000 + 61),
+        ..ok(19, 20, 0, "core")
+    };
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&new_window, &ErrorBody::default());
+    let stale = ResponseHead {
+        date_s: Some(T0 / 1000 + 61),
+        ..ok(0, 20, 60, "core")
+    };
+    old.report(&stale, &ErrorBody::default());
+    assert_eq!(pool.snapshot()[0].resources["core"].remaining, Some(19));
+}
+
+#[test]
+fn quota_held_by_leases_in_flight_is_busy_not_limited_until_reset() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&ok(1, 20, 600, "core"), &ErrorBody::default());
+    let held = pool.lease(Provider::GitHub, "core").unwrap();
+    assert!(
+        pool.try_lease(Provider::GitHub, "core").unwrap().is_none(),
+        "busy"
+    );
+    assert_eq!(
+        pool.earliest_reset(Provider::GitHub, "core"),
+        None,
+        "nothing is limited"
+    );
+    match pool.lease(Provider::GitHub, "core") {
+        Err(Error::RateLimited { reset, .. }) => assert!(reset <= T0 / 1000 + 1),
+        other => panic!("expected a short rate limit, got {other:?}"),
+    }
+    held.release();
+    assert!(pool.try_lease(Provider::GitHub, "core").unwrap().is_some());
+}

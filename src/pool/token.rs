@@ -22,6 +22,9 @@ const MAX_COOLDOWN_S: u64 = 3600;
 pub(crate) enum Availability {
     /// Usable, with this many requests to spare above the reserve.
     Ready { headroom: u64 },
+    /// Quota is left, but leases in flight may take it all: usable again
+    /// when one of them is reported or returned.
+    Busy,
     /// Not usable before this local time (milliseconds).
     Until(u64),
     /// Invalid until added again.
@@ -36,6 +39,8 @@ pub(crate) struct ResourceState {
     pub remaining: Option<u64>,
     pub used: Option<u64>,
     pub reset_ms: Option<u64>,
+    /// The server's reset value naming the window the figures belong to.
+    pub window: Option<u64>,
     /// Leases handed out and not yet reported: each counts as one use.
     pub in_flight: u32,
 }
@@ -71,7 +76,22 @@ impl ResourceState {
             .is_some_and(|remaining| remaining <= floor)
     }
 
+    /// Records reported figures. Responses of one window can come back out
+    /// of order under concurrency, so within a window the lowest remaining
+    /// wins; figures of an earlier window than the one known are stale.
     fn record(&mut self, figures: &Figures, now_ms: u64) {
+        if let (Some(new), Some(known)) = (figures.window, self.window) {
+            if new < known {
+                return;
+            }
+            if new == known {
+                self.remaining = min_known(self.remaining, figures.remaining);
+                self.used = max_known(self.used, figures.used);
+                self.limit = figures.limit.or(self.limit);
+                return;
+            }
+        }
+
         if figures.limit.is_some() {
             self.limit = figures.limit;
         }
@@ -85,8 +105,20 @@ impl ResourceState {
                     .reset_ms
                     .unwrap_or(now_ms + FIGURES_WITHOUT_RESET_MS),
             );
+            self.window = figures.window;
         }
     }
+}
+
+fn min_known(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        _ => a.or(b),
+    }
+}
+
+fn max_known(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    a.max(b)
 }
 
 /// One token in the pool.
@@ -155,6 +187,9 @@ impl TokenEntry {
             .saturating_sub(reserve.units(limit));
         if headroom > 0 {
             return Availability::Ready { headroom };
+        }
+        if in_flight > 0 && remaining > reserve.units(limit) {
+            return Availability::Busy;
         }
 
         let reset = state
