@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 /// A cancelled call stops at its next step: before sending a request, and
 /// at once when it is waiting (a backoff or a wait for a rate-limit reset).
 /// A request already on the wire runs to its timeout in the background.
+// Limitation: ureq cannot abort an exchange in progress, hence the above.
 #[derive(Debug, Clone, Default)]
 pub struct CancelToken {
     inner: Arc<(Mutex<bool>, Condvar)>,

@@ -547,3 +547,75 @@ fn concurrent_callers_drain_the_pool_evenly_without_touching_spent_tokens() {
         "{stats:?}"
     );
 }
+
+/// A one-shot HTTP server answering each connection with the next of
+/// `answers` (then closing it); returns its base URL.
+fn scripted_server(answers: Vec<&'static str>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for answer in answers {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn server_errors_are_retried_with_backoff_then_succeed() {
+    let ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\
+              Content-Length: 23\r\n\r\n{\"login\":\"x\",\"id\":1}   ";
+    let unavailable = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\
+                       Content-Length: 0\r\n\r\n";
+    let url = scripted_server(vec![unavailable, unavailable, ok]);
+    let client = Client::new(ClientOptions {
+        base_url: url,
+        token: Some("tok_retry".into()),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+
+    let user = client.user("x", &never()).unwrap();
+    assert_eq!(user.login, "x");
+}
+
+#[test]
+fn server_errors_beyond_the_budget_give_a_clear_error() {
+    let bad_gateway = "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+    let url = scripted_server(vec![bad_gateway, bad_gateway]);
+    let client = Client::new(ClientOptions {
+        base_url: url,
+        token: Some("tok_retry".into()),
+        max_retries: 1,
+        ..ClientOptions::default()
+    })
+    .unwrap();
+
+    match client.user("x", &never()) {
+        Err(Error::Http { status: 502, .. }) => {}
+        other => panic!("expected HTTP 502, got {other:?}"),
+    }
+}
+
+#[test]
+fn malformed_json_is_a_decode_error() {
+    let garbage = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 9\r\n\r\n{\"login\":";
+    let client = Client::new(ClientOptions {
+        base_url: scripted_server(vec![garbage]),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    assert!(matches!(client.user("x", &never()), Err(Error::Decode(_))));
+}

@@ -6,7 +6,9 @@ use super::error::gf_error;
 use super::lease::{gf_lease, read_headers};
 use super::{gf_status, guard, handle, opt_str_arg, out_arg, owned_string, str_arg};
 use crate::error::Error;
-use crate::pool::{Provider, Reserve, Strategy, TokenManager, DEFAULT_RESOURCE};
+use crate::pool::{
+    normalise_resource, Provider, Reserve, Strategy, TokenManager, DEFAULT_RESOURCE,
+};
 
 /// A pool of tokens. Thread-safe: every function may be called on the same
 /// manager from many threads at once. Clients built with it share it; it
@@ -67,12 +69,14 @@ fn strategy_arg(value: i32) -> Result<Strategy, Error> {
     }
 }
 
-/// The resource argument: NULL or "" means "core".
+/// The resource argument: NULL or "" means "core"; names are trimmed,
+/// lowercased and checked as for a lease.
 ///
 /// # Safety
 /// As for `str_arg`.
-pub(crate) unsafe fn resource_arg<'a>(resource: *const c_char) -> Result<&'a str, Error> {
-    Ok(opt_str_arg(resource, "resource")?.unwrap_or(DEFAULT_RESOURCE))
+pub(crate) unsafe fn resource_arg(resource: *const c_char) -> Result<String, Error> {
+    let resource = opt_str_arg(resource, "resource")?.unwrap_or(DEFAULT_RESOURCE);
+    normalise_resource(resource)
 }
 
 /// Creates an empty pool: rate-aware, no reserve. Never NULL.
@@ -197,7 +201,7 @@ pub unsafe extern "C" fn gf_token_manager_count_available(
         let provider = provider_arg(provider)?;
         let resource = resource_arg(resource)?;
         out_arg(out_count, "out_count")?;
-        *out_count = manager.manager.count_available(provider, resource);
+        *out_count = manager.manager.count_available(provider, &resource);
         Ok(())
     })
 }
@@ -220,7 +224,7 @@ pub unsafe extern "C" fn gf_token_manager_earliest_reset(
         out_arg(out_reset, "out_reset")?;
         *out_reset = manager
             .manager
-            .earliest_reset(provider, resource)
+            .earliest_reset(provider, &resource)
             .unwrap_or(0);
         Ok(())
     })
@@ -313,7 +317,7 @@ pub unsafe extern "C" fn gf_token_manager_lease(
         let provider = provider_arg(provider)?;
         let resource = resource_arg(resource)?;
         out_arg(out_lease, "out_lease")?;
-        let lease = manager.manager.lease(provider, resource)?;
+        let lease = manager.manager.lease(provider, &resource)?;
         *out_lease = gf_lease::boxed(lease);
         Ok(())
     })

@@ -52,12 +52,14 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// Delivers the call's one result. Later attempts (a cancel racing the
-    /// result) do nothing.
-    pub(crate) fn complete(&self, result: Result<String, Failure>) {
-        if self.done.swap(true, Ordering::AcqRel) {
-            return;
-        }
+    /// Claims the right to deliver the call's one result; true for the
+    /// first caller only (the job's result, a cancel or a shutdown).
+    fn claim(&self) -> bool {
+        !self.done.swap(true, Ordering::AcqRel)
+    }
+
+    /// Calls the callback with `result`. Only the claimant may call this.
+    fn invoke(&self, result: Result<String, Failure>) {
         let (status, json, error) = match result {
             Ok(json) => (gf_status::GF_STATUS_OK, Some(json), None),
             Err(failure) => {
@@ -147,24 +149,34 @@ impl InFlight {
     }
 }
 
-/// Runs the callback, containing a panic of ours around it.
+/// Delivers a job's result, unless a cancel or a shutdown came first.
 fn deliver(pending: &Pending, result: Result<String, Failure>) {
-    let _ = catch_unwind(AssertUnwindSafe(|| pending.complete(result)));
+    if pending.claim() {
+        invoke_guarded(pending, result);
+    }
 }
 
-/// Stops a call and completes it with `status` on a library thread, unless
-/// it has completed already.
+/// Runs the callback, containing a panic of ours around it.
+fn invoke_guarded(pending: &Pending, result: Result<String, Failure>) {
+    let _ = catch_unwind(AssertUnwindSafe(|| pending.invoke(result)));
+}
+
+/// Completes a call early with `status` on a library thread, unless it has
+/// completed already, and stops its job. The result is claimed before the
+/// job is told to stop, so the job's own "cancelled" can never win.
 fn finish_early(pending: Arc<Pending>, status: gf_status, message: &'static str) {
-    pending.cancel.cancel();
-    if pending.is_done() {
+    if !pending.claim() {
         return;
     }
+    pending.cancel.cancel();
     let task = Arc::clone(&pending);
-    let complete = move || deliver(&task, Err(Failure::Status(status, message.into())));
+    let complete = move || invoke_guarded(&task, Err(Failure::Status(status, message.into())));
     if runtime::spawn(complete).is_err() {
         // The runtime exists (the call was started on it); this cannot
         // happen, but the callback must not be lost if it ever does.
-        std::thread::spawn(move || deliver(&pending, Err(Failure::Status(status, message.into()))));
+        std::thread::spawn(move || {
+            invoke_guarded(&pending, Err(Failure::Status(status, message.into())))
+        });
     }
 }
 

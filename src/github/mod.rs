@@ -414,23 +414,19 @@ impl Client {
     }
 
     fn rate_limit_member(&self) -> Option<Member> {
-        let members = self.members();
         let pool = self.inner.pool.as_ref()?;
+        let mut members = self.members();
+        if let Some(digest) = &self.inner.default_token {
+            if let Some(index) = members.iter().position(|m| m.secret.digest() == digest) {
+                return Some(members.swap_remove(index));
+            }
+        }
         let snapshot = pool.snapshot();
-        let usable = |m: &Member| {
+        members.into_iter().find(|m| {
             snapshot.iter().any(|t| {
                 t.fingerprint == m.fingerprint() && t.status != crate::TokenStatus::Invalid
             })
-        };
-        if let Some(digest) = &self.inner.default_token {
-            if let Some(member) = members.iter().find(|m| m.secret.digest() == digest) {
-                return Some(Member {
-                    id: member.id,
-                    secret: Arc::clone(&member.secret),
-                });
-            }
-        }
-        members.into_iter().find(usable)
+        })
     }
 
     /// Decodes a `/rate_limit` answer and records every resource's figures
@@ -556,6 +552,9 @@ impl Client {
 
     /// Sends one GET through the pool: a fresh lease per attempt, another
     /// token after a limit or a 401, backoff after a 5xx or a network error.
+    // Limitation: no ETag cache yet, so unchanged resources are fetched in
+    // full and cost quota; GitHub's ETags are per credential, so such a cache
+    // must be keyed by token.
     fn get(&self, call: &mut Call<'_>, url: &str, resource: &str) -> Result<Page> {
         let mut retries = 0;
         let mut transient = 0;

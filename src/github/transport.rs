@@ -81,6 +81,8 @@ impl Transport {
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28");
         if let Some(token) = token {
+            // Limitation: the header value and ureq's write buffer are plain
+            // memory, not wiped after the request like the pool's copy is.
             request = request.header("Authorization", format!("Bearer {token}"));
         }
 

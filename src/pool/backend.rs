@@ -115,6 +115,9 @@ impl State {
         self.tokens.get_mut(index)
     }
 
+    /// Chooses the token for the next lease.
+    // Limitation: a linear scan under the pool's lock; fine for thousands of
+    // tokens, not tuned for a hundred thousand.
     fn pick(&mut self, provider: Provider, resource: &str, now_ms: u64) -> Result<usize, Refusal> {
         let reserve = self.reserve;
         let mut seen_valid = false;
@@ -211,6 +214,9 @@ impl PoolBackend for MemoryBackend {
         // Keep the order of the others: round-robin and snapshots rely on it.
         let removed = state.tokens.remove(index);
         state.by_id.remove(&removed.id);
+        if index < state.round_robin_cursor {
+            state.round_robin_cursor -= 1;
+        }
         for later in index..state.tokens.len() {
             let (id, digest) = (state.tokens[later].id, *state.tokens[later].secret.digest());
             state.by_id.insert(id, later);

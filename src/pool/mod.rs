@@ -375,17 +375,23 @@ impl TokenManager {
     }
 
     /// How many tokens of `provider` could serve a request on `resource` now.
+    /// A resource name that is not valid counts no token.
     pub fn count_available(&self, provider: Provider, resource: &str) -> usize {
-        self.backend()
-            .count_available(provider, resource, self.now_ms())
+        match normalise_resource(resource) {
+            Ok(resource) => self
+                .backend()
+                .count_available(provider, &resource, self.now_ms()),
+            Err(_) => 0,
+        }
     }
 
     /// The earliest time (Unix seconds) at which a token of `provider` that
     /// is now spent or cooling down for `resource` becomes usable again;
     /// `None` when no such token exists.
     pub fn earliest_reset(&self, provider: Provider, resource: &str) -> Option<u64> {
+        let resource = normalise_resource(resource).ok()?;
         self.backend()
-            .earliest_reset(provider, resource, self.now_ms())
+            .earliest_reset(provider, &resource, self.now_ms())
             .map(ms_to_unix_s)
     }
 
@@ -467,7 +473,9 @@ impl Member {
     }
 }
 
-fn normalise_resource(resource: &str) -> Result<String> {
+/// A resource name as the pool keys it: trimmed, lowercased, "core" when
+/// empty; names other than letters, digits, '_' and '-' are refused.
+pub(crate) fn normalise_resource(resource: &str) -> Result<String> {
     let resource = resource.trim();
     if resource.is_empty() {
         return Ok(DEFAULT_RESOURCE.to_string());

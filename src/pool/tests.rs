@@ -503,3 +503,44 @@ fn quota_held_by_leases_in_flight_is_busy_not_limited_until_reset() {
     held.release();
     assert!(pool.try_lease(Provider::GitHub, "core").unwrap().is_some());
 }
+
+#[test]
+fn round_robin_keeps_its_place_when_an_earlier_token_is_removed() {
+    let (pool, _) = pool();
+    pool.set_strategy(Strategy::RoundRobin);
+    for secret in ["tok_a", "tok_b", "tok_c"] {
+        add(&pool, secret);
+    }
+    assert_eq!(
+        pool.lease(Provider::GitHub, "core").unwrap().secret(),
+        "tok_a"
+    );
+    pool.remove_token("tok_a");
+    let order: Vec<String> = (0..3)
+        .map(|_| {
+            pool.lease(Provider::GitHub, "core")
+                .unwrap()
+                .secret()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(order, ["tok_b", "tok_c", "tok_b"]);
+}
+
+#[test]
+fn queries_read_resource_names_as_leases_do() {
+    let (pool, _) = pool();
+    add(&pool, "tok_a");
+    pool.lease(Provider::GitHub, "core")
+        .unwrap()
+        .report(&ok(0, 20, 60, "core"), &ErrorBody::default());
+    for name in ["core", "CORE", " core", ""] {
+        assert_eq!(pool.count_available(Provider::GitHub, name), 0, "{name:?}");
+        assert_eq!(
+            pool.earliest_reset(Provider::GitHub, name),
+            Some(T0 / 1000 + 60),
+            "{name:?}"
+        );
+    }
+    assert_eq!(pool.count_available(Provider::GitHub, "no such!"), 0);
+}

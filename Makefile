@@ -1,0 +1,67 @@
+# gitfleet: build, demo and tests. `make demo` runs the token-manager
+# example (against the local emulator when no token is set); `make test`
+# runs every check and test. Both build what they need first.
+
+CARGO    ?= cargo
+CC       ?= gcc
+STRICT   := -std=c11 -Wall -Wextra -Wpedantic -Werror
+LIB      := target/debug/libgitfleet.a
+EMULATOR := target/debug/gitfleet-emulator
+LDLIBS   := -lpthread -ldl -lm
+JSON_C   := -ljson-c
+
+.PHONY: all lib demo test lint rust-test c-test demo-test header deps clean
+
+all: lib
+
+# Cargo decides what is stale, so it always runs.
+lib:
+	$(CARGO) build -p gitfleet -p gitfleet-emulator
+
+build/token_manager: examples/token_manager.c include/gitfleet.h lib deps
+	@mkdir -p build
+	$(CC) $(STRICT) -Iinclude examples/token_manager.c $(LIB) $(JSON_C) $(LDLIBS) -o $@
+
+build/test_abi: tests/c/test_abi.c include/gitfleet.h lib
+	@mkdir -p build
+	$(CC) $(STRICT) -Iinclude tests/c/test_abi.c $(LIB) $(LDLIBS) -o $@
+
+demo: build/token_manager
+	examples/run_token_manager.sh build/token_manager $(EMULATOR)
+
+test: lint rust-test c-test demo-test
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+rust-test:
+	$(CARGO) test --workspace
+
+c-test: build/test_abi
+	tests/c/run.sh build/test_abi $(EMULATOR)
+
+# The example must run end to end against the emulator and show rotation,
+# the revoked token, exhaustion and the earliest reset.
+demo-test: build/token_manager
+	env -u GITHUB_TOKEN -u GITHUB_TOKENS -u GITHUB_API_URL \
+		examples/run_token_manager.sh build/token_manager $(EMULATOR) > build/demo.log 2>&1 \
+		|| { cat build/demo.log; exit 1; }
+	tests/c/check_demo.sh build/demo.log
+
+# Refreshes the committed header after an ABI change.
+header:
+	GITFLEET_WRITE_HEADER=1 $(CARGO) build -p gitfleet
+
+# The example reads JSON with json-c (Debian: libjson-c-dev).
+deps:
+	@test -f /usr/include/json-c/json.h || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && apt-get install -y -qq libjson-c-dev; \
+		else \
+			echo "Please install json-c first: sudo apt-get install libjson-c-dev"; exit 1; \
+		fi; }
+
+clean:
+	$(CARGO) clean
+	rm -rf build
