@@ -338,11 +338,7 @@ impl Client {
     }
 
     fn check_member(&self, call: &mut Call<'_>, member: &Member) -> Result<TokenValidation> {
-        let response = self.send_raw(call, "/user", Some(member.secret.expose()))?;
-        let verdict = classify(&response.head(), &error_body(&response), self.now_ms());
-        if let Some(pool) = &self.inner.pool {
-            pool.record_for(member.id, DEFAULT_RESOURCE, &verdict);
-        }
+        let (response, verdict) = self.send_recorded(call, "/user", Some(member))?;
         self.validation(member.fingerprint(), &verdict, &response)
     }
 
@@ -462,26 +458,39 @@ impl Client {
         Ok(rate_limit)
     }
 
-    /// Sends one request with a given member's token (or none), records the
-    /// verdict for that member, and turns failures into errors. No retry on
-    /// another token: the caller asked about this one.
+    /// Sends one request with a given member's token (or none) and turns
+    /// failures into errors. No retry on another token: the caller asked
+    /// about this one.
     fn send_once(
         &self,
         call: &mut Call<'_>,
         path: &str,
         member: Option<&Member>,
     ) -> Result<RawResponse> {
+        let (response, verdict) = self.send_recorded(call, path, member)?;
+        match verdict.outcome {
+            Outcome::Success | Outcome::NotModified => Ok(response),
+            _ => {
+                let body = error_body(&response);
+                Err(self.error_for(&verdict, &response, &body, DEFAULT_RESOURCE))
+            }
+        }
+    }
+
+    /// Sends one request with a given member's token (or none), classifies
+    /// the response and records the verdict for that member.
+    fn send_recorded(
+        &self,
+        call: &mut Call<'_>,
+        path: &str,
+        member: Option<&Member>,
+    ) -> Result<(RawResponse, Classification)> {
         let response = self.send_raw(call, path, member.map(|m| m.secret.expose()))?;
-        let now_ms = self.now_ms();
-        let body = error_body(&response);
-        let verdict = classify(&response.head(), &body, now_ms);
+        let verdict = classify(&response.head(), &error_body(&response), self.now_ms());
         if let (Some(member), Some(pool)) = (member, &self.inner.pool) {
             pool.record_for(member.id, DEFAULT_RESOURCE, &verdict);
         }
-        match verdict.outcome {
-            Outcome::Success | Outcome::NotModified => Ok(response),
-            _ => Err(self.error_for(&verdict, &response, &body, DEFAULT_RESOURCE)),
-        }
+        Ok((response, verdict))
     }
 
     /// Sends one request, retrying 5xx and network errors with backoff.

@@ -35,6 +35,30 @@ fn status(pool: &TokenManager, index: usize) -> TokenStatus {
     pool.snapshot()[index].status
 }
 
+/// The secrets of the next `count` leases, each returned at once.
+fn lease_order(pool: &TokenManager, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|_| {
+            pool.lease(Provider::GitHub, "core")
+                .unwrap()
+                .secret()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Tells the pool, outside any lease, what the server said of a token.
+fn report_figures(pool: &TokenManager, secret: &str, remaining: u64, limit: u64) {
+    let reset = (T0 / 1000 + 60).to_string();
+    let (remaining, limit) = (remaining.to_string(), limit.to_string());
+    let headers: [(&str, &[u8]); 3] = [
+        ("x-ratelimit-remaining", remaining.as_bytes()),
+        ("x-ratelimit-limit", limit.as_bytes()),
+        ("x-ratelimit-reset", reset.as_bytes()),
+    ];
+    assert!(pool.update_from_headers(secret, headers));
+}
+
 #[test]
 fn same_secret_twice_keeps_one_entry() {
     let (pool, _) = pool();
@@ -226,18 +250,8 @@ fn rate_aware_picks_most_remaining_then_least_recently_used() {
     for secret in ["tok_a", "tok_b", "tok_c"] {
         add(&pool, secret);
     }
-    // Report figures: a has 5, b has 9, c has 9.
     for (secret, remaining) in [("tok_a", 5), ("tok_b", 9), ("tok_c", 9)] {
-        pool.update_from_headers(
-            secret,
-            [
-                ("x-ratelimit-remaining", remaining.to_string().as_bytes()),
-                ("x-ratelimit-limit", b"20".as_slice()),
-                ("x-ratelimit-reset", (T0 / 1000 + 60).to_string().as_bytes()),
-            ]
-            .iter()
-            .map(|(n, v)| (*n, *v)),
-        );
+        report_figures(&pool, secret, remaining, 20);
     }
     let first = pool.lease(Provider::GitHub, "core").unwrap();
     let second = pool.lease(Provider::GitHub, "core").unwrap();
@@ -254,16 +268,7 @@ fn concurrent_leases_spread_instead_of_piling_on_the_last_unit() {
     let (pool, _) = pool();
     for secret in ["tok_a", "tok_b", "tok_c"] {
         add(&pool, secret);
-        pool.update_from_headers(
-            secret,
-            [
-                ("x-ratelimit-remaining", b"1".as_slice()),
-                ("x-ratelimit-limit", b"20".as_slice()),
-                ("x-ratelimit-reset", (T0 / 1000 + 60).to_string().as_bytes()),
-            ]
-            .iter()
-            .map(|(n, v)| (*n, *v)),
-        );
+        report_figures(&pool, secret, 1, 20);
     }
     let leases: Vec<Lease> = (0..3)
         .map(|_| pool.lease(Provider::GitHub, "core").unwrap())
@@ -291,14 +296,7 @@ fn round_robin_cycles_in_order() {
     for secret in ["tok_a", "tok_b", "tok_c"] {
         add(&pool, secret);
     }
-    let order: Vec<String> = (0..6)
-        .map(|_| {
-            pool.lease(Provider::GitHub, "core")
-                .unwrap()
-                .secret()
-                .to_string()
-        })
-        .collect();
+    let order = lease_order(&pool, 6);
     assert_eq!(
         order,
         ["tok_a", "tok_b", "tok_c", "tok_a", "tok_b", "tok_c"]
@@ -313,14 +311,7 @@ fn round_robin_skips_unavailable() {
         add(&pool, secret);
     }
     pool.mark_invalid("tok_b");
-    let order: Vec<String> = (0..4)
-        .map(|_| {
-            pool.lease(Provider::GitHub, "core")
-                .unwrap()
-                .secret()
-                .to_string()
-        })
-        .collect();
+    let order = lease_order(&pool, 4);
     assert_eq!(order, ["tok_a", "tok_c", "tok_a", "tok_c"]);
 }
 
@@ -516,14 +507,7 @@ fn round_robin_keeps_its_place_when_an_earlier_token_is_removed() {
         "tok_a"
     );
     pool.remove_token("tok_a");
-    let order: Vec<String> = (0..3)
-        .map(|_| {
-            pool.lease(Provider::GitHub, "core")
-                .unwrap()
-                .secret()
-                .to_string()
-        })
-        .collect();
+    let order = lease_order(&pool, 3);
     assert_eq!(order, ["tok_b", "tok_c", "tok_b"]);
 }
 
