@@ -38,8 +38,14 @@ lint:
 rust-test:
 	$(CARGO) test --workspace
 
-c-test: build/test_abi
+c-test: build/test_abi build/readme_example
 	tests/c/run.sh build/test_abi $(EMULATOR)
+
+# The README's C example must compile as printed.
+build/readme_example: README.md include/gitfleet.h lib
+	@mkdir -p build
+	awk '/^```c$$/ { inside = 1; next } /^```$$/ { inside = 0 } inside' README.md > build/readme_example.c
+	$(CC) $(STRICT) -Iinclude build/readme_example.c $(LIB) $(LDLIBS) -o $@
 
 # The example must run end to end against the emulator and show rotation,
 # the revoked token, exhaustion and the earliest reset.

@@ -26,10 +26,11 @@
  * are copied before the call returns; the caller may free them at once.
  * Enumerations are passed as int and checked.
  *
- * Tokens. A token is a secret: the library keeps it only in memory that is
- * wiped when released, names it by a 12-hex-digit fingerprint (snapshots,
- * results, messages) and never writes it to an error, a log or a JSON
- * document. gf_lease_token is the one function that hands it back, for the
+ * Tokens. A token is a secret: the library names it by a 12-hex-digit
+ * fingerprint (snapshots, results, messages), never writes it to an error,
+ * a log or a JSON document, and wipes its own copies when it releases them
+ * (the HTTP stack's copy of a request's Authorization header is not wiped).
+ * gf_lease_token is the one function that hands a token back, for the
  * caller's own Authorization header.
  *
  * Threads. gf_token_manager and gf_client are thread-safe: any number of
@@ -49,8 +50,9 @@
  *
  * Runtime. Async calls run on an internal runtime started on first use,
  * with a bounded number of threads (64 calls at once; more wait in a
- * queue). No panic crosses this boundary: a bug inside the library gives
- * GF_STATUS_INTERNAL.
+ * queue). A cancelled call whose request is already on the wire keeps its
+ * thread until that exchange ends or times out. No panic crosses this
+ * boundary: a bug inside the library gives GF_STATUS_INTERNAL.
  *
  * JSON. API results are JSON documents of the library's models, with
  * GitHub's field names (see README.md, "Results").
@@ -66,6 +68,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#define GF_VERSION_MAJOR 0
+#define GF_VERSION_MINOR 1
+#define GF_VERSION_PATCH 0
+
 
 /**
  * Status of every fallible function, and of every async completion.
@@ -260,8 +266,9 @@ typedef struct gf_token_manager gf_token_manager;
  * - `error`: the error on failure, else NULL. Borrowed likewise.
  *
  * The callback must not unwind (no C++ exception may leave it) and should
- * return promptly; it may call any gitfleet function, including
- * `gf_request_free` on its own request.
+ * return promptly; it may call any gitfleet function. It may run before
+ * the initiating call has written `*out_request`, so it must not read the
+ * request handle from where that call stores it.
  */
 typedef void (*gf_callback)(void *user_data,
                             gf_status status,
@@ -303,7 +310,8 @@ void gf_client_options_free(gf_client_options *options);
 
 /**
  * Sets the API root, e.g. "https://api.github.com" (the default) or
- * "https://HOST/api/v3" for GitHub Enterprise. Checked by `gf_client_new`.
+ * "https://HOST/api/v3" for GitHub Enterprise. `gf_client_new` refuses one
+ * that is not an http(s) URL with a host.
  */
 gf_status gf_client_options_set_base_url(gf_client_options *options,
                                          const char *base_url,
@@ -571,7 +579,10 @@ gf_status gf_error_status(const gf_error *error);
 const char *gf_error_message(const gf_error *error);
 
 /**
- * The HTTP status behind the error, or 0 when there was none.
+ * The HTTP status behind the error: 404 for `GF_STATUS_NOT_FOUND`, 403 for
+ * `GF_STATUS_FORBIDDEN`, the status for `GF_STATUS_HTTP`; 0 otherwise (a
+ * rate limit may come as 403 or 429, or from the pool with no request
+ * sent, and is described by the status code itself).
  */
 uint16_t gf_error_http_status(const gf_error *error);
 
@@ -740,8 +751,9 @@ gf_status gf_token_manager_update_from_headers(const gf_token_manager *manager,
  * "core"). On success `*out_lease` is a lease the caller must free with
  * `gf_lease_free`, after `gf_lease_report` when a response came back.
  * Fails with `GF_STATUS_RATE_LIMITED` (the error carries the earliest
- * reset) when every valid token is spent, `GF_STATUS_AUTH` when there is no
- * valid token.
+ * reset) when every valid token is spent, or with a reset one second away
+ * when the only quota left is held by leases not yet reported (try again
+ * shortly); `GF_STATUS_AUTH` when there is no valid token.
  */
 gf_status gf_token_manager_lease(const gf_token_manager *manager,
                                  int32_t provider,
@@ -758,8 +770,9 @@ gf_status gf_token_manager_lease(const gf_token_manager *manager,
 gf_status gf_request_cancel(const gf_request *request);
 
 /**
- * True once the call's callback has been called (or is being called).
- * False for NULL.
+ * True once the call's outcome is settled: its callback has run, is
+ * running, or is on its way (right after a cancel or a shutdown). False
+ * for NULL.
  */
 bool gf_request_is_done(const gf_request *request);
 
@@ -774,7 +787,3 @@ void gf_request_free(gf_request *request);
 #endif  // __cplusplus
 
 #endif  /* GITFLEET_H */
-
-#define GF_VERSION_MAJOR 0
-#define GF_VERSION_MINOR 1
-#define GF_VERSION_PATCH 0

@@ -249,7 +249,7 @@ fn limit_or_forbidden(
     if head.remaining == Some(0) {
         let reset_ms = reset_ms
             .filter(|&reset| reset > now_ms)
-            .unwrap_or(now_ms + DEFAULT_PRIMARY_WAIT_S * 1000);
+            .unwrap_or(now_ms.saturating_add(DEFAULT_PRIMARY_WAIT_S * 1000));
         return Outcome::PrimaryLimit { reset_ms };
     }
     if head.status == 429 {
@@ -283,20 +283,32 @@ fn figures_of(head: &ResponseHead, now_ms: u64) -> Option<Figures> {
 /// local clock does not matter; a reset already past means "now".
 pub fn local_reset_ms(reset_s: u64, date_s: Option<u64>, now_ms: u64) -> u64 {
     match date_s {
-        Some(date) => now_ms + reset_s.saturating_sub(date) * 1000,
-        None => (reset_s * 1000).max(now_ms),
+        Some(date) => now_ms.saturating_add(reset_s.saturating_sub(date).saturating_mul(1000)),
+        None => reset_s.saturating_mul(1000).max(now_ms),
     }
 }
 
+/// Largest value read from a rate-limit header: about the year 33,000 as a
+/// Unix time. Anything larger is garbage, and refusing it keeps every sum of
+/// times far from overflowing.
+pub const MAX_HEADER_VALUE: u64 = 1_000_000_000_000;
+
 /// Reads a count or a time in seconds: an integer, or a float such as
-/// `"4999.0"` (truncated). Negative, non-finite or garbage values are `None`.
+/// `"4999.0"` (truncated). Negative, non-finite, absurdly large or garbage
+/// values are `None`.
 pub fn parse_count(value: &str) -> Option<u64> {
     let value = value.trim();
-    if let Ok(n) = value.parse::<u64>() {
-        return Some(n);
-    }
-    let float = value.parse::<f64>().ok()?;
-    (float.is_finite() && float >= 0.0 && float < u64::MAX as f64).then_some(float as u64)
+    let parsed = match value.parse::<u64>() {
+        Ok(n) => n,
+        Err(_) => {
+            let float = value.parse::<f64>().ok()?;
+            if !(float.is_finite() && float >= 0.0 && float <= MAX_HEADER_VALUE as f64) {
+                return None;
+            }
+            float as u64
+        }
+    };
+    (parsed <= MAX_HEADER_VALUE).then_some(parsed)
 }
 
 fn parse_http_date(value: &str) -> Option<u64> {
@@ -538,6 +550,26 @@ mod tests {
     }
 
     #[test]
+    fn absurd_header_values_are_ignored_not_overflowed() {
+        let h = head(
+            429,
+            &[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", "18446744073709551615"),
+                ("retry-after", "99999999999999999999"),
+            ],
+        );
+        let c = classify(&h, &ErrorBody::default(), NOW);
+        assert_eq!(
+            c.outcome,
+            Outcome::PrimaryLimit {
+                reset_ms: NOW + 60_000
+            }
+        );
+        assert_eq!(local_reset_ms(u64::MAX, Some(0), u64::MAX - 5), u64::MAX);
+    }
+
+    #[test]
     fn plain_429_is_a_limit_not_a_forbidden() {
         let c = classify(&head(429, &[]), &ErrorBody::default(), NOW);
         assert!(matches!(
@@ -563,6 +595,8 @@ mod tests {
         assert_eq!(parse_count("NaN"), None);
         assert_eq!(parse_count("inf"), None);
         assert_eq!(parse_count("-1"), None);
+        assert_eq!(parse_count("18446744073709551615"), None);
+        assert_eq!(parse_count("1e300"), None);
         assert_eq!(parse_count(""), None);
     }
 }

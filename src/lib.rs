@@ -19,4 +19,6 @@ mod runtime;
 pub use cancel::CancelToken;
 pub use error::{Error, Result};
 pub use github::{Client, ClientOptions};
-pub use pool::{Lease, Provider, Reserve, Strategy, TokenManager, TokenSnapshot, TokenStatus};
+pub use pool::{
+    Lease, Provider, Reserve, SecretToken, Strategy, TokenManager, TokenSnapshot, TokenStatus,
+};

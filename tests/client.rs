@@ -619,3 +619,71 @@ fn malformed_json_is_a_decode_error() {
     .unwrap();
     assert!(matches!(client.user("x", &never()), Err(Error::Decode(_))));
 }
+
+#[test]
+fn rate_limit_with_only_invalid_tokens_is_an_auth_error_not_the_ip_bucket() {
+    let emulator = start(vec![TokenSpec::new("tok_rl_dead", 5).revoked()]);
+    let pool = pool_of(&["tok_rl_dead"]);
+    pool.mark_invalid("tok_rl_dead");
+    let result = client(&emulator, &pool).rate_limit(&never());
+    assert!(matches!(result, Err(Error::Auth(_))), "{result:?}");
+    assert_eq!(emulator.stats().unauthenticated, 0);
+}
+
+#[test]
+fn base_urls_without_a_host_are_refused() {
+    for url in [
+        "http://[::1",
+        "http://",
+        "https:///api",
+        "api.github.com",
+        "http://h/x?q=1",
+    ] {
+        let result = Client::new(ClientOptions {
+            base_url: url.into(),
+            ..ClientOptions::default()
+        });
+        assert!(
+            matches!(result, Err(Error::InvalidArgument(_))),
+            "{url}: {result:?}"
+        );
+    }
+    assert!(Client::new(ClientOptions {
+        base_url: "https://ghe.example.com/api/v3/".into(),
+        ..ClientOptions::default()
+    })
+    .is_ok());
+}
+
+#[test]
+fn the_reset_jitter_never_takes_a_wait_past_its_budget() {
+    let emulator = start_with(Config {
+        tokens: vec![TokenSpec::new("tok_budget", 1)],
+        window: Duration::from_secs(1),
+        ..Config::default()
+    });
+    let pool = pool_of(&["tok_budget"]);
+    // The wait is at most 3 s (a 1 s window, then whole-second rounding of
+    // the Date header and of the reset); the budget leaves less than the
+    // full second of jitter on top of that.
+    let client = client_with(&emulator, &pool, |o| {
+        o.max_wait = Duration::from_millis(3500)
+    });
+    for _ in 0..3 {
+        client.owner_repositories("octocat", &never()).unwrap();
+    }
+}
+
+#[test]
+fn absurd_rate_limit_headers_do_not_fail_a_good_response() {
+    let odd = "HTTP/1.1 200 OK\r\nConnection: close\r\nx-ratelimit-remaining: 5\r\n\
+               x-ratelimit-reset: 18446744073709551615\r\nx-ratelimit-limit: 1e400\r\n\
+               Content-Length: 20\r\n\r\n{\"login\":\"x\",\"id\":1}";
+    let client = Client::new(ClientOptions {
+        base_url: scripted_server(vec![odd]),
+        token: Some("tok_odd".into()),
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    assert_eq!(client.user("x", &never()).unwrap().login, "x");
+}

@@ -70,7 +70,8 @@ where
 }
 
 /// Sets the API root, e.g. "https://api.github.com" (the default) or
-/// "https://HOST/api/v3" for GitHub Enterprise. Checked by `gf_client_new`.
+/// "https://HOST/api/v3" for GitHub Enterprise. `gf_client_new` refuses one
+/// that is not an http(s) URL with a host.
 #[no_mangle]
 pub unsafe extern "C" fn gf_client_options_set_base_url(
     options: *mut gf_client_options,
@@ -94,7 +95,7 @@ pub unsafe extern "C" fn gf_client_options_set_token(
     with_options(options, err, |o| {
         let token = str_arg(token, "token")?;
         crate::pool::check_secret(token).map_err(|why| Error::InvalidArgument(why.into()))?;
-        o.token = Some(token.to_string());
+        o.token = Some(token.into());
         Ok(())
     })
 }
@@ -121,7 +122,14 @@ pub unsafe extern "C" fn gf_client_options_set_user_agent(
     err: *mut *mut gf_error,
 ) -> gf_status {
     with_options(options, err, |o| {
-        o.user_agent = str_arg(user_agent, "user_agent")?.to_string();
+        let user_agent = str_arg(user_agent, "user_agent")?;
+        if user_agent.is_empty() || user_agent.chars().any(char::is_control) {
+            return Err(Error::InvalidArgument(
+                "the user agent must be non-empty printable text".into(),
+            )
+            .into());
+        }
+        o.user_agent = user_agent.to_string();
         Ok(())
     })
 }

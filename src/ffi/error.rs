@@ -43,14 +43,9 @@ impl gf_error {
             Error::RateLimited { reset, resource } => {
                 made.reset = *reset;
                 made.resource = c_string(resource.clone());
-                made.http_status = 403;
             }
-            Error::SecondaryLimited { retry_after } => {
-                made.retry_after = *retry_after;
-                made.http_status = 403;
-            }
+            Error::SecondaryLimited { retry_after } => made.retry_after = *retry_after,
             Error::Http { status, .. } => made.http_status = *status,
-            Error::Auth(_) => made.http_status = 401,
             Error::NotFound(_) => made.http_status = 404,
             Error::Forbidden { .. } => made.http_status = 403,
             _ => {}
@@ -89,7 +84,10 @@ pub unsafe extern "C" fn gf_error_message(error: *const gf_error) -> *const c_ch
     }
 }
 
-/// The HTTP status behind the error, or 0 when there was none.
+/// The HTTP status behind the error: 404 for `GF_STATUS_NOT_FOUND`, 403 for
+/// `GF_STATUS_FORBIDDEN`, the status for `GF_STATUS_HTTP`; 0 otherwise (a
+/// rate limit may come as 403 or 429, or from the pool with no request
+/// sent, and is described by the status code itself).
 #[no_mangle]
 pub unsafe extern "C" fn gf_error_http_status(error: *const gf_error) -> u16 {
     error.as_ref().map_or(0, |e| e.http_status)

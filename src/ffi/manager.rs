@@ -302,8 +302,9 @@ pub unsafe extern "C" fn gf_token_manager_update_from_headers(
 /// "core"). On success `*out_lease` is a lease the caller must free with
 /// `gf_lease_free`, after `gf_lease_report` when a response came back.
 /// Fails with `GF_STATUS_RATE_LIMITED` (the error carries the earliest
-/// reset) when every valid token is spent, `GF_STATUS_AUTH` when there is no
-/// valid token.
+/// reset) when every valid token is spent, or with a reset one second away
+/// when the only quota left is held by leases not yet reported (try again
+/// shortly); `GF_STATUS_AUTH` when there is no valid token.
 #[no_mangle]
 pub unsafe extern "C" fn gf_token_manager_lease(
     manager: *const gf_token_manager,

@@ -23,8 +23,9 @@ use crate::runtime;
 /// - `error`: the error on failure, else NULL. Borrowed likewise.
 ///
 /// The callback must not unwind (no C++ exception may leave it) and should
-/// return promptly; it may call any gitfleet function, including
-/// `gf_request_free` on its own request.
+/// return promptly; it may call any gitfleet function. It may run before
+/// the initiating call has written `*out_request`, so it must not read the
+/// request handle from where that call stores it.
 pub type gf_callback = Option<
     unsafe extern "C" fn(
         user_data: *mut c_void,
@@ -211,8 +212,9 @@ pub unsafe extern "C" fn gf_request_cancel(request: *const gf_request) -> gf_sta
     }
 }
 
-/// True once the call's callback has been called (or is being called).
-/// False for NULL.
+/// True once the call's outcome is settled: its callback has run, is
+/// running, or is on its way (right after a cancel or a shutdown). False
+/// for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn gf_request_is_done(request: *const gf_request) -> bool {
     request.as_ref().is_some_and(|r| r.pending.is_done())

@@ -21,7 +21,9 @@ use serde::de::DeserializeOwned;
 use crate::cancel::CancelToken;
 use crate::classify::{classify, Classification, ErrorBody, Figures, Outcome};
 use crate::error::{Error, Result};
-use crate::pool::{ms_to_unix_s, Lease, Member, Provider, TokenManager, DEFAULT_RESOURCE};
+use crate::pool::{
+    ms_to_unix_s, Lease, Member, Provider, SecretToken, TokenManager, DEFAULT_RESOURCE,
+};
 use models::{
     Branch, Contributor, RateLimit, Repository, RepositoryDetails, TokenRateLimit, TokenValidation,
     User,
@@ -55,7 +57,7 @@ pub struct ClientOptions {
     /// GitHub Enterprise.
     pub base_url: String,
     /// A token that joins the pool (once, even if already there).
-    pub token: Option<String>,
+    pub token: Option<SecretToken>,
     /// The pool to draw tokens from. Without one and without `token`, the
     /// client sends unauthenticated requests.
     pub manager: Option<TokenManager>,
@@ -92,10 +94,7 @@ impl fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOptions")
             .field("base_url", &self.base_url)
-            .field(
-                "token",
-                &self.token.as_deref().map(crate::pool::fingerprint),
-            )
+            .field("token", &self.token)
             .field("manager", &self.manager)
             .field("user_agent", &self.user_agent)
             .field("timeout", &self.timeout)
@@ -152,11 +151,7 @@ impl Client {
     /// (a private pool when none is given).
     pub fn new(options: ClientOptions) -> Result<Client> {
         let base_url = options.base_url.trim().trim_end_matches('/').to_string();
-        let origin = links::origin(&base_url)
-            .filter(|_| base_url.starts_with("http://") || base_url.starts_with("https://"))
-            .ok_or_else(|| {
-                Error::InvalidArgument("the base URL must start with http:// or https://".into())
-            })?;
+        let origin = check_base_url(&base_url)?;
         if options.user_agent.is_empty() || options.user_agent.chars().any(char::is_control) {
             return Err(Error::InvalidArgument(
                 "the user agent must be non-empty printable text".into(),
@@ -165,7 +160,7 @@ impl Client {
 
         let mut pool = options.manager.clone();
         let mut default_token = None;
-        if let Some(token) = options.token.as_deref() {
+        if let Some(token) = options.token.as_ref().map(SecretToken::expose) {
             let pool = pool.get_or_insert_with(TokenManager::new);
             pool.add_token(Provider::GitHub, token, None, 0)?;
             default_token = Some(crate::pool::Secret::new(token).digest().to_owned());
@@ -202,11 +197,15 @@ impl Client {
     // ---- calls ---------------------------------------------------------
 
     /// The rate limits of one token: the client's default token, else the
-    /// pool's first valid token, else the caller's IP (unauthenticated). The
-    /// figures are recorded in the pool. `GET /rate_limit` costs no quota.
+    /// pool's first valid token; the caller's IP (unauthenticated) only when
+    /// the client has no token at all. The figures are recorded in the pool.
+    /// `GET /rate_limit` costs no quota.
     pub fn rate_limit(&self, cancel: &CancelToken) -> Result<RateLimit> {
         let mut call = self.call(cancel);
         let member = self.rate_limit_member();
+        if member.is_none() && !self.members().is_empty() {
+            return Err(Error::Auth("every github token is invalid".into()));
+        }
         let response = self.send_once(&mut call, "/rate_limit", member.as_ref())?;
         self.apply_rate_limit(member.as_ref(), &response)
     }
@@ -649,11 +648,14 @@ impl Client {
                     })
                 }
                 Err(Error::RateLimited { reset, resource }) => {
-                    let wait_ms = (reset * 1000).saturating_sub(pool.clock_ms());
-                    let jitter_ms = fastrand::u64(0..=MAX_RESET_JITTER_MS);
-                    if wait_ms + jitter_ms > call.wait_left_ms {
+                    let wait_ms = reset.saturating_mul(1000).saturating_sub(pool.clock_ms());
+                    if wait_ms > call.wait_left_ms {
                         return Err(Error::RateLimited { reset, resource });
                     }
+                    // The jitter spreads callers that wake on the same reset;
+                    // it never takes the wait past the call's budget.
+                    let spare_ms = call.wait_left_ms - wait_ms;
+                    let jitter_ms = fastrand::u64(0..=MAX_RESET_JITTER_MS.min(spare_ms));
                     log::info!("every token is spent for {resource}; waiting {wait_ms} ms");
                     call.wait_left_ms -= wait_ms + jitter_ms;
                     call.cancel
@@ -704,6 +706,21 @@ impl Client {
             },
         }
     }
+}
+
+/// Checks that the base URL is an absolute http(s) URL with a host, and
+/// returns its origin.
+fn check_base_url(base_url: &str) -> Result<String> {
+    let refuse = || {
+        Error::InvalidArgument("the base URL must be an http:// or https:// URL with a host".into())
+    };
+    let uri: ureq::http::Uri = base_url.parse().map_err(|_| refuse())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let host_ok = uri.host().is_some_and(|host| !host.is_empty());
+    if !scheme_ok || !host_ok || uri.query().is_some() {
+        return Err(refuse());
+    }
+    links::origin(base_url).ok_or_else(refuse)
 }
 
 fn repo_path(owner: &str, repo: &str, rest: &str) -> Result<String> {

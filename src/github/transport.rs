@@ -81,9 +81,10 @@ impl Transport {
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28");
         if let Some(token) = token {
-            // Limitation: the header value and ureq's write buffer are plain
-            // memory, not wiped after the request like the pool's copy is.
-            request = request.header("Authorization", format!("Bearer {token}"));
+            // Limitation: ureq copies the header value into its own request
+            // and write buffer, which are not wiped; only this copy is.
+            let value = zeroize::Zeroizing::new(format!("Bearer {token}"));
+            request = request.header("Authorization", value.as_str());
         }
 
         let mut response = request.call().map_err(transport_error)?;

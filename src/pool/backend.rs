@@ -173,7 +173,7 @@ impl State {
             (None, true, false, _) => Err(Refusal::AllInvalid),
             (None, true, true, _) if seen_busy => Err(Refusal::Busy),
             (None, true, true, until) => Err(Refusal::Exhausted {
-                until_ms: until.unwrap_or(now_ms + 1000),
+                until_ms: until.unwrap_or(now_ms.saturating_add(1000)),
             }),
         }
     }

@@ -25,7 +25,7 @@ use token::TokenEntry;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub(crate) use secret::Secret;
-pub use secret::{check_secret, fingerprint};
+pub use secret::{check_secret, fingerprint, SecretToken};
 
 /// The resource a request counts against when nothing else is said.
 pub const DEFAULT_RESOURCE: &str = "core";

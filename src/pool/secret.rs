@@ -43,6 +43,37 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A token as a caller hands it over (for example in
+/// [`ClientOptions`](crate::ClientOptions)): its memory is wiped when it is
+/// dropped, and `Debug` shows only its fingerprint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretToken(Zeroizing<String>);
+
+impl SecretToken {
+    /// The token itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SecretToken {
+    fn from(value: &str) -> Self {
+        SecretToken(Zeroizing::new(value.to_string()))
+    }
+}
+
+impl From<String> for SecretToken {
+    fn from(value: String) -> Self {
+        SecretToken(Zeroizing::new(value))
+    }
+}
+
+impl fmt::Debug for SecretToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretToken({})", fingerprint(&self.0))
+    }
+}
+
 /// The fingerprint of a secret: the first 12 hex digits of its SHA-256.
 /// Stable across runs and machines, and reveals nothing of the secret.
 pub fn fingerprint(secret: &str) -> String {

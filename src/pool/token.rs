@@ -103,7 +103,7 @@ impl ResourceState {
             self.reset_ms = Some(
                 figures
                     .reset_ms
-                    .unwrap_or(now_ms + FIGURES_WITHOUT_RESET_MS),
+                    .unwrap_or(now_ms.saturating_add(FIGURES_WITHOUT_RESET_MS)),
             );
             self.window = figures.window;
         }
@@ -195,7 +195,7 @@ impl TokenEntry {
         let reset = state
             .and_then(|s| s.reset_ms)
             .filter(|&reset| reset > now_ms)
-            .unwrap_or(now_ms + 1000);
+            .unwrap_or(now_ms.saturating_add(1000));
         Availability::Until(reset)
     }
 
@@ -228,7 +228,8 @@ impl TokenEntry {
                     .saturating_mul(factor)
                     .min(MAX_COOLDOWN_S)
                     .max(wait_s);
-                self.cooling_until_ms = self.cooling_until_ms.max(now_ms + wait_s * 1000);
+                let until = now_ms.saturating_add(wait_s.saturating_mul(1000));
+                self.cooling_until_ms = self.cooling_until_ms.max(until);
                 self.secondary_strikes = self.secondary_strikes.saturating_add(1);
             }
             Outcome::Forbidden | Outcome::NotFound | Outcome::ServerError | Outcome::OtherError => {

@@ -673,13 +673,16 @@ static void test_null_options_and_client_arguments(const char *url)
     EXPECT_ERROR(GF_STATUS_INVALID_ARGUMENT, gf_client_new(options, NULL, &err));
     CHECK(client == NULL);
 
-    /* gf_client_new checks the base URL and the user agent. */
+    /* gf_client_new checks the base URL; the setter checks the user agent. */
     EXPECT_OK(gf_client_options_set_base_url(options, "ftp://example.com", &err));
     EXPECT_ERROR(GF_STATUS_INVALID_ARGUMENT, gf_client_new(options, &client, &err));
-    EXPECT_OK(gf_client_options_set_base_url(options, url, &err));
-    EXPECT_OK(gf_client_options_set_user_agent(options, "", &err));
+    EXPECT_OK(gf_client_options_set_base_url(options, "http://[::1", &err));
     EXPECT_ERROR(GF_STATUS_INVALID_ARGUMENT, gf_client_new(options, &client, &err));
     CHECK(client == NULL);
+    EXPECT_OK(gf_client_options_set_base_url(options, url, &err));
+    EXPECT_ERROR(GF_STATUS_INVALID_ARGUMENT, gf_client_options_set_user_agent(options, "", &err));
+    EXPECT_ERROR(GF_STATUS_INVALID_ARGUMENT,
+                 gf_client_options_set_user_agent(options, "agent\r\nX-Evil: 1", &err));
     gf_client_options_free(options);
 
     client = client_for(url, m, NULL);

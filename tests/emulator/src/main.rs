@@ -44,7 +44,8 @@ fn main() -> ExitCode {
     let options = match parse_args() {
         Ok(Some(options)) => options,
         Ok(None) => {
-            println!("{USAGE}");
+            // A closed pipe (`--help | head`) is not an error worth a panic.
+            let _ = writeln!(io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(error) => {
@@ -89,6 +90,16 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A `--token` or `--revoked` value: printable ASCII without spaces, as a
+/// real token is (and as the library requires).
+fn checked_secret(value: std::ffi::OsString) -> Result<String, lexopt::Error> {
+    let value = value.into_string().map_err(|_| "a token must be ASCII")?;
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("a token must be printable ASCII without spaces".into());
+    }
+    Ok(value)
+}
+
 /// The options, or `None` when help was asked for.
 fn parse_args() -> Result<Option<Options>, lexopt::Error> {
     use lexopt::prelude::*;
@@ -111,9 +122,17 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
             Long("demo") => demo = true,
             Long("exit-on-stdin-eof") => exit_on_stdin_eof = true,
             Long("port") => port = parser.value()?.parse()?,
-            Long("token") => tokens.push(token_spec(&parser.value()?.string()?)),
-            Long("revoked") => tokens.push(TokenSpec::new(&parser.value()?.string()?, 0).revoked()),
-            Long("window") => window = Some(Duration::from_secs(parser.value()?.parse()?)),
+            Long("token") => tokens.push(token_spec(&checked_secret(parser.value()?)?)),
+            Long("revoked") => {
+                tokens.push(TokenSpec::new(&checked_secret(parser.value()?)?, 0).revoked())
+            }
+            Long("window") => {
+                let seconds: u64 = parser.value()?.parse()?;
+                if seconds == 0 {
+                    return Err("--window must be at least 1 second".into());
+                }
+                window = Some(Duration::from_secs(seconds));
+            }
             Long("search-quota") => search_quota = Some(parser.value()?.parse()?),
             Long("primary-status") => {
                 primary_status = Some(match parser.value()?.parse::<u16>()? {
