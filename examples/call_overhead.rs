@@ -2,10 +2,14 @@
 //! keep-alive loop doing the same request and the same decoding into the
 //! same models, against the emulator on loopback, in one run.
 //!
-//! Run: `cargo run --release --example call_overhead [-- ROUNDS]`
+//! Run: `cargo run --release --example call_overhead [-- ROUNDS]` for wall
+//! time, and for instructions (steady whatever the machine is doing):
+//! `valgrind --tool=callgrind --callgrind-out-file=cg.out
+//!  target/release/examples/call_overhead --fixed 200` then
+//! `callgrind_annotate --inclusive=yes cg.out | grep -E '(bare|abi)_(small|page)'`.
 //!
-//! Both sides are interleaved round by round so that load on the shared
-//! machine hits them alike; the figures are medians of per-round means.
+//! The two sides alternate call by call so that load on the shared machine
+//! hits them alike; the figures are medians of the single-call times.
 
 use std::ffi::{c_char, CStr, CString};
 use std::ptr;
@@ -58,10 +62,13 @@ const TOKEN: &str = "bench_token";
 const CALLS_PER_ROUND: usize = 50;
 
 fn main() {
-    let rounds: usize = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let fixed = args.first().is_some_and(|a| a == "--fixed");
+    let count: usize = args
+        .get(usize::from(fixed))
         .and_then(|a| a.parse().ok())
         .unwrap_or(20);
+
     let mut owners = Config::default_owners();
     owners.push(OwnerSpec {
         login: "hundred".into(),
@@ -75,36 +82,71 @@ fn main() {
     })
     .expect("the emulator starts");
     let base = emulator.base_url();
-
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = bare_agent();
     let client = CClient::new(&base);
 
-    println!("gitfleet call overhead: {rounds} rounds x {CALLS_PER_ROUND} calls per side");
-    let small = compare(
-        rounds,
-        || {
-            let body = bare_get(&agent, &format!("{base}/rate_limit"));
-            let parsed: RateLimit = serde_json::from_slice(&body).expect("a rate limit");
-            std::hint::black_box(serde_json::to_string(&parsed).unwrap());
-        },
-        || client.rate_limit(),
-    );
-    report("rate limit (small body)", small);
+    if fixed {
+        // For callgrind: `count` calls of each, in functions of their own.
+        for _ in 0..count {
+            bare_small(&agent, &base);
+            abi_small(&client);
+            bare_page(&agent, &base);
+            abi_page(&client);
+        }
+        return;
+    }
 
-    let page = compare(
-        rounds,
-        || {
-            let body = bare_get(&agent, &format!("{base}/users/hundred/repos?per_page=100"));
-            let parsed: Vec<Repository> = serde_json::from_slice(&body).expect("repositories");
-            assert_eq!(parsed.len(), 100);
-            std::hint::black_box(serde_json::to_string(&parsed).unwrap());
-        },
-        || client.owner_repositories("hundred"),
-    );
+    let samples = count * CALLS_PER_ROUND;
+    println!("gitfleet call overhead: {samples} calls per side, alternating");
+    let small = compare(count, || bare_small(&agent, &base), || abi_small(&client));
+    report("rate limit (small body)", small);
+    let page = compare(count, || bare_page(&agent, &base), || abi_page(&client));
     report("100-repository page", page);
+}
+
+/// The same agent settings as the library's transport, so that the figures
+/// compare the library's work and not two ureq configurations.
+fn bare_agent() -> ureq::Agent {
+    let timeout = Some(Duration::from_secs(30));
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .user_agent("gitfleet-bench")
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_send_request(timeout)
+        .timeout_recv_response(timeout)
+        .timeout_recv_body(timeout)
+        .build()
+        .new_agent()
+}
+
+/// `GET /rate_limit` by hand: request, decode into the model, encode the
+/// JSON the C caller would get.
+#[inline(never)]
+fn bare_small(agent: &ureq::Agent, base: &str) {
+    let body = bare_get(agent, &format!("{base}/rate_limit"));
+    let parsed: RateLimit = serde_json::from_slice(&body).expect("a rate limit");
+    std::hint::black_box(serde_json::to_string(&parsed).unwrap());
+}
+
+/// The same through `gf_client_rate_limit`.
+#[inline(never)]
+fn abi_small(client: &CClient) {
+    client.rate_limit();
+}
+
+/// One page of 100 repositories by hand, decoded and encoded likewise.
+#[inline(never)]
+fn bare_page(agent: &ureq::Agent, base: &str) {
+    let body = bare_get(agent, &format!("{base}/users/hundred/repos?per_page=100"));
+    let parsed: Vec<Repository> = serde_json::from_slice(&body).expect("repositories");
+    assert_eq!(parsed.len(), 100);
+    std::hint::black_box(serde_json::to_string(&parsed).unwrap());
+}
+
+/// The same through `gf_client_owner_repositories`.
+#[inline(never)]
+fn abi_page(client: &CClient) {
+    client.owner_repositories("hundred");
 }
 
 /// The baseline: one GET on a keep-alive agent, body read in full.
@@ -113,6 +155,7 @@ fn bare_get(agent: &ureq::Agent, url: &str) -> Vec<u8> {
         .get(url)
         .header("Authorization", format!("Bearer {TOKEN}"))
         .header("Accept", "application/vnd.github+json")
+        .header("X-GitHub-Api-Version", "2022-11-28")
         .call()
         .expect("the emulator answers");
     assert_eq!(response.status().as_u16(), 200);
@@ -124,23 +167,24 @@ fn bare_get(agent: &ureq::Agent, url: &str) -> Vec<u8> {
         .unwrap()
 }
 
-/// Median per-call time of each side over interleaved rounds.
+/// Median per-call time of each side. Calls alternate one by one (which
+/// side goes first alternates too), so that whatever the shared machine or
+/// the scheduler does falls on both sides alike.
 fn compare(rounds: usize, mut bare: impl FnMut(), mut abi: impl FnMut()) -> (Duration, Duration) {
     for _ in 0..CALLS_PER_ROUND {
         bare();
         abi();
     }
-    let mut bare_times = Vec::with_capacity(rounds);
-    let mut abi_times = Vec::with_capacity(rounds);
-    for round in 0..rounds {
-        let time = |f: &mut dyn FnMut()| {
-            let start = Instant::now();
-            for _ in 0..CALLS_PER_ROUND {
-                f();
-            }
-            start.elapsed() / CALLS_PER_ROUND as u32
-        };
-        if round % 2 == 0 {
+    let samples = rounds * CALLS_PER_ROUND;
+    let mut bare_times = Vec::with_capacity(samples);
+    let mut abi_times = Vec::with_capacity(samples);
+    let time = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        f();
+        start.elapsed()
+    };
+    for sample in 0..samples {
+        if sample % 2 == 0 {
             bare_times.push(time(&mut bare));
             abi_times.push(time(&mut abi));
         } else {

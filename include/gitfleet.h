@@ -341,8 +341,8 @@ gf_status gf_client_options_set_user_agent(gf_client_options *options,
                                            gf_error **err);
 
 /**
- * Sets the limit on one request, connection to last byte (milliseconds,
- * at least 1).
+ * Sets the limit on each phase of one request: sending it, waiting for
+ * the head of the answer, reading its body (milliseconds, at least 1).
  */
 gf_status gf_client_options_set_timeout_ms(gf_client_options *options,
                                            uint64_t timeout_ms,

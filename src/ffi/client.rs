@@ -134,8 +134,8 @@ pub unsafe extern "C" fn gf_client_options_set_user_agent(
     })
 }
 
-/// Sets the limit on one request, connection to last byte (milliseconds,
-/// at least 1).
+/// Sets the limit on each phase of one request: sending it, waiting for
+/// the head of the answer, reading its body (milliseconds, at least 1).
 #[no_mangle]
 pub unsafe extern "C" fn gf_client_options_set_timeout_ms(
     options: *mut gf_client_options,

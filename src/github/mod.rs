@@ -63,7 +63,9 @@ pub struct ClientOptions {
     pub manager: Option<TokenManager>,
     /// `User-Agent` header (GitHub refuses requests without one).
     pub user_agent: String,
-    /// Limit on one request, connection to last byte.
+    /// Limit on each phase of one request: sending it, waiting for the
+    /// head of the answer, reading its body (so at most about three times
+    /// this in all, plus the connection).
     pub timeout: Duration,
     /// Limit on opening a connection.
     pub connect_timeout: Duration,
