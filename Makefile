@@ -10,7 +10,7 @@ EMULATOR := target/debug/gitfleet-emulator
 LDLIBS   := -lpthread -ldl -lm
 JSON_C   := -ljson-c
 
-.PHONY: all lib demo test lint rust-test c-test demo-test header deps clean
+.PHONY: all lib demo store-demo test lint rust-test c-test demo-test header deps clean
 
 all: lib
 
@@ -22,12 +22,21 @@ build/token_manager: examples/token_manager.c include/gitfleet.h lib deps
 	@mkdir -p build
 	$(CC) $(STRICT) -Iinclude examples/token_manager.c $(LIB) $(JSON_C) $(LDLIBS) -o $@
 
-build/test_abi: tests/c/test_abi.c include/gitfleet.h lib
+build/test_%: tests/c/test_%.c tests/c/check.h include/gitfleet.h lib
 	@mkdir -p build
-	$(CC) $(STRICT) -Iinclude tests/c/test_abi.c $(LIB) $(LDLIBS) -o $@
+	$(CC) $(STRICT) -Iinclude $< $(LIB) $(LDLIBS) -o $@
 
 demo: build/token_manager
 	examples/run_token_manager.sh build/token_manager $(EMULATOR)
+
+build/store_tokens: examples/store_tokens.c include/gitfleet.h lib
+	@mkdir -p build
+	$(CC) $(STRICT) -Iinclude examples/store_tokens.c $(LIB) $(LDLIBS) -o $@
+
+# The demo again, its tokens kept in an encrypted credential store.
+store-demo: build/token_manager build/store_tokens
+	DEMO_STORE_TOOL=build/store_tokens \
+		examples/run_token_manager.sh build/token_manager $(EMULATOR)
 
 test: lint rust-test c-test demo-test
 
@@ -38,8 +47,9 @@ lint:
 rust-test:
 	$(CARGO) test --workspace
 
-c-test: build/test_abi build/readme_example
+c-test: build/test_abi build/test_store build/readme_example
 	tests/c/run.sh build/test_abi $(EMULATOR)
+	build/test_store
 
 # The README's C example must compile as printed.
 build/readme_example: README.md include/gitfleet.h lib
@@ -49,11 +59,15 @@ build/readme_example: README.md include/gitfleet.h lib
 
 # The example must run end to end against the emulator and show rotation,
 # the revoked token, exhaustion and the earliest reset.
-demo-test: build/token_manager
-	env -u GITHUB_TOKEN -u GITHUB_TOKENS -u GITHUB_API_URL \
+demo-test: build/token_manager build/store_tokens
+	env -u GITHUB_TOKEN -u GITHUB_TOKENS -u GITHUB_API_URL -u GITFLEET_STORE \
 		examples/run_token_manager.sh build/token_manager $(EMULATOR) > build/demo.log 2>&1 \
 		|| { cat build/demo.log; exit 1; }
 	tests/c/check_demo.sh build/demo.log
+	env -u GITHUB_TOKEN -u GITHUB_TOKENS -u GITHUB_API_URL -u GITFLEET_STORE \
+		$(MAKE) -s store-demo > build/store-demo.log 2>&1 || { cat build/store-demo.log; exit 1; }
+	grep -q "Loaded 3 token(s) from the credential store" build/store-demo.log
+	tests/c/check_demo.sh build/store-demo.log
 
 # Refreshes the committed header after an ABI change.
 header:

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # run_token_manager.sh - what `make demo` runs.
 #
-# Runs the token-manager example. Without GITHUB_TOKENS or GITHUB_TOKEN in the
-# environment, it first starts the local GitHub API emulator with its demo
+# Runs the token-manager example. Without GITFLEET_STORE, GITHUB_TOKENS or
+# GITHUB_TOKEN in the environment, it first starts the local GitHub API emulator with its demo
 # tokens (one revoked, two with a quota of 2 per 8-second window) and points
-# the example at it; the emulator is stopped when this script exits. With a
-# token set, the example runs as is against GITHUB_API_URL (default: GitHub).
+# the example at it; the emulator is stopped when this script exits. With
+# DEMO_STORE_TOOL set (make store-demo), the demo tokens are first saved with
+# that tool into an encrypted store and the example reads them from there.
+# With a token or a store set, the example runs as is against GITHUB_API_URL
+# (default: GitHub).
 #
 # Builds nothing: the Makefile builds the example and the emulator first.
 # Usage: run_token_manager.sh [EXAMPLE_BINARY] [EMULATOR_BINARY]
@@ -66,7 +69,7 @@ start_emulator() {
 main() {
     [[ -x $example ]] || die "no example binary at $example (run: make)"
 
-    if [[ -n ${GITHUB_TOKENS:-} || -n ${GITHUB_TOKEN:-} ]]; then
+    if [[ -n ${GITFLEET_STORE:-} || -n ${GITHUB_TOKENS:-} || -n ${GITHUB_TOKEN:-} ]]; then
         exec "$example"
     fi
 
@@ -81,6 +84,15 @@ main() {
     export GITHUB_TOKENS=demo_token_revoked,demo_token_alpha,demo_token_bravo
     export GITFLEET_EMULATOR=1
     export GITFLEET_MAX_WAIT=15
+    if [[ -n ${DEMO_STORE_TOOL:-} ]]; then
+        # `make store-demo`: keep the demo tokens in an encrypted store first,
+        # then run the example from the store alone.
+        export GITFLEET_STORE=$workdir/demo-tokens.gfs
+        export GITFLEET_STORE_PASSWORD=demo-password
+        "$DEMO_STORE_TOOL" "$GITFLEET_STORE"
+        echo
+        unset GITHUB_TOKENS
+    fi
     "$example"
 }
 

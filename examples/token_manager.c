@@ -2,8 +2,10 @@
  * token_manager.c - GitFleet's token-manager workflow, in C.
  *
  * The same steps as the Python GitFleet example, on the gitfleet C ABI:
- *   1. read the tokens from GITHUB_TOKENS (comma separated) or GITHUB_TOKEN,
- *      and the API root from GITHUB_API_URL;
+ *   1. read the tokens from GITHUB_TOKENS (comma separated) or GITHUB_TOKEN
+ *      -- or, when GITFLEET_STORE names an encrypted credential store, from
+ *      that store, opened with GITFLEET_STORE_PASSWORD -- and the API root
+ *      from GITHUB_API_URL;
  *   2. pool them in a token manager;
  *   3. build a client that draws its tokens from the pool;
  *   4. show every token's rate limit (GET /rate_limit costs no quota);
@@ -261,6 +263,36 @@ static gf_token_manager *make_manager(const struct token_list *tokens)
     return manager;
 }
 
+/* A pool filled from the encrypted credential store at `path`, opened with
+ * the password in GITFLEET_STORE_PASSWORD; NULL (after a message) on error. */
+static gf_token_manager *manager_from_store(const char *path)
+{
+    const char *password = getenv("GITFLEET_STORE_PASSWORD");
+    if (password == NULL || password[0] == '\0') {
+        fprintf(stderr, "GITFLEET_STORE is set: put the store's password in "
+                        "GITFLEET_STORE_PASSWORD\n");
+        return NULL;
+    }
+    gf_store *store = NULL;
+    gf_error *err = NULL;
+    gf_status status = gf_store_open(path, password, &store, &err);
+    if (status != GF_STATUS_OK) {
+        report_error("Could not open the credential store", status, err);
+        return NULL;
+    }
+    gf_token_manager *manager = gf_token_manager_new();
+    size_t loaded = 0;
+    status = gf_store_load_into(store, manager, &loaded, &err);
+    gf_store_free(store);
+    if (status != GF_STATUS_OK) {
+        report_error("Could not load the credential store", status, err);
+        gf_token_manager_free(manager);
+        return NULL;
+    }
+    printf("Loaded %zu token(s) from the credential store %s\n", loaded, path);
+    return manager;
+}
+
 static gf_client *make_client(const char *url, const char *default_token,
                               const gf_token_manager *manager)
 {
@@ -268,7 +300,7 @@ static gf_client *make_client(const char *url, const char *default_token,
     gf_client *client = NULL;
     gf_error *err = NULL;
     gf_status status = gf_client_options_set_base_url(options, url, &err);
-    if (status == GF_STATUS_OK) {
+    if (status == GF_STATUS_OK && default_token != NULL) {
         status = gf_client_options_set_token(options, default_token, &err);
     }
     if (status == GF_STATUS_OK) {
@@ -647,14 +679,12 @@ static void print_final_token_states(const gf_token_manager *manager)
 
 /* ---- the workflow ------------------------------------------------------- */
 
-static int run_workflow(const struct token_list *tokens, const char *url,
+/* Runs steps 3 to 7 on a filled pool; takes ownership of `manager`.
+ * `default_token` (may be NULL) joins the pool once, as in the reference. */
+static int run_workflow(gf_token_manager *manager, const char *default_token, const char *url,
                         const char *const *owners, size_t owner_count)
 {
-    gf_token_manager *manager = make_manager(tokens);
-    if (manager == NULL) {
-        return EXIT_SETUP;
-    }
-    gf_client *client = make_client(url, tokens->items[0], manager);
+    gf_client *client = make_client(url, default_token, manager);
     struct owner_result *results = calloc(owner_count, sizeof *results);
     if (client == NULL || results == NULL) {
         if (results == NULL) {
@@ -687,6 +717,28 @@ static int run_workflow(const struct token_list *tokens, const char *url,
 
 int main(int argc, char **argv)
 {
+    const char *url = api_url();
+    const char *const *owners = DEFAULT_OWNERS;
+    size_t owner_count = sizeof DEFAULT_OWNERS / sizeof DEFAULT_OWNERS[0];
+    if (argc > 1) {
+        owners = (const char *const *)&argv[1];
+        owner_count = (size_t)(argc - 1);
+    }
+
+    const char *store_path = getenv("GITFLEET_STORE");
+    if (store_path != NULL && store_path[0] != '\0') {
+        printf("gitfleet %s: token manager example\n", gf_version());
+        if (running_against_emulator()) {
+            print_emulator_banner();
+        }
+        gf_token_manager *manager = manager_from_store(store_path);
+        if (manager == NULL) {
+            return EXIT_SETUP;
+        }
+        printf("Using the stored GitHub token(s) against %s\n", url);
+        return run_workflow(manager, NULL, url, owners, owner_count);
+    }
+
     struct token_list tokens = {NULL, 0};
     if (!read_tokens(&tokens)) {
         fprintf(stderr, "Out of memory reading the tokens\n");
@@ -699,21 +751,17 @@ int main(int argc, char **argv)
         return EXIT_NO_TOKENS;
     }
 
-    const char *url = api_url();
     printf("gitfleet %s: token manager example\n", gf_version());
     if (running_against_emulator()) {
         print_emulator_banner();
     }
     printf("Using %zu GitHub token(s) against %s\n", tokens.count, url);
 
-    const char *const *owners = DEFAULT_OWNERS;
-    size_t owner_count = sizeof DEFAULT_OWNERS / sizeof DEFAULT_OWNERS[0];
-    if (argc > 1) {
-        owners = (const char *const *)&argv[1];
-        owner_count = (size_t)(argc - 1);
+    gf_token_manager *manager = make_manager(&tokens);
+    int code = EXIT_SETUP;
+    if (manager != NULL) {
+        code = run_workflow(manager, tokens.items[0], url, owners, owner_count);
     }
-
-    int code = run_workflow(&tokens, url, owners, owner_count);
     token_list_free(&tokens);
     return code;
 }

@@ -33,10 +33,13 @@
  * gf_lease_token is the one function that hands a token back, for the
  * caller's own Authorization header.
  *
- * Threads. gf_token_manager and gf_client are thread-safe: any number of
- * threads may use one at once. gf_client_options, gf_lease, gf_request and
- * gf_error are for one thread at a time. No lock is held while a request is
- * on the wire.
+ * Threads. gf_token_manager, gf_client and gf_store are thread-safe: any
+ * number of threads may use one at once. gf_client_options, gf_lease,
+ * gf_request and gf_error are for one thread at a time. No lock is held
+ * while a request is on the wire.
+ *
+ * Secrets out. Tokens the library hands back (gf_store_get_token) are freed
+ * with gf_secret_free, which wipes them first.
  *
  * Async calls. Each client call has a blocking form and an _async form that
  * takes (callback, user_data) and may return a gf_request handle. An
@@ -134,6 +137,19 @@ typedef enum {
    * The client was freed while the request was in flight.
    */
   GF_STATUS_SHUT_DOWN = 31,
+  /**
+   * A file could not be read, written or locked.
+   */
+  GF_STATUS_IO = 40,
+  /**
+   * A credential store failed authentication: wrong password or key, or
+   * the file was changed.
+   */
+  GF_STATUS_CRYPTO = 41,
+  /**
+   * Not a credential store, truncated, or an unsupported version.
+   */
+  GF_STATUS_FORMAT = 42,
 } gf_status;
 
 /**
@@ -246,6 +262,13 @@ typedef struct gf_lease gf_lease;
  * cancel the call. It may be used from any thread, one at a time.
  */
 typedef struct gf_request gf_request;
+
+/**
+ * An open credential store. Thread-safe: any number of threads may use one
+ * store at once, and several stores (in one process or many) may share a
+ * file; every change is made under a file lock. Free with `gf_store_free`.
+ */
+typedef struct gf_store gf_store;
 
 /**
  * A pool of tokens. Thread-safe: every function may be called on the same
@@ -781,6 +804,125 @@ bool gf_request_is_done(const gf_request *request);
  * once. NULL is a no-op.
  */
 void gf_request_free(gf_request *request);
+
+/**
+ * Creates an empty store at `path` (which must not exist), encrypted with
+ * a key derived from `password` (NUL-terminated bytes) by Argon2id with
+ * the default parameters (64 MiB, 3 passes, 1 lane).
+ */
+gf_status gf_store_create(const char *path,
+                          const char *password,
+                          gf_store **out_store,
+                          gf_error **err);
+
+/**
+ * Like `gf_store_create`, with explicit Argon2id parameters (memory in
+ * KiB, passes, lanes); parameters too weak or too large are refused.
+ */
+gf_status gf_store_create_with_params(const char *path,
+                                      const char *password,
+                                      uint32_t memory_kib,
+                                      uint32_t iterations,
+                                      uint32_t lanes,
+                                      gf_store **out_store,
+                                      gf_error **err);
+
+/**
+ * Creates an empty store at `path` (which must not exist), encrypted with
+ * the raw key `key` (`key_len` must be 32).
+ */
+gf_status gf_store_create_with_key(const char *path,
+                                   const uint8_t *key,
+                                   size_t key_len,
+                                   gf_store **out_store,
+                                   gf_error **err);
+
+/**
+ * Opens the store at `path` with its password. A wrong password or a
+ * changed file gives `GF_STATUS_CRYPTO`; a file that is not a store, is
+ * truncated or has an unknown version gives `GF_STATUS_FORMAT`; a missing
+ * or unreadable file gives `GF_STATUS_IO`.
+ */
+gf_status gf_store_open(const char *path,
+                        const char *password,
+                        gf_store **out_store,
+                        gf_error **err);
+
+/**
+ * Opens the store at `path` with its raw key (`key_len` must be 32).
+ */
+gf_status gf_store_open_with_key(const char *path,
+                                 const uint8_t *key,
+                                 size_t key_len,
+                                 gf_store **out_store,
+                                 gf_error **err);
+
+/**
+ * Frees a store handle (the file stays). Its key is wiped. NULL is a no-op.
+ */
+void gf_store_free(gf_store *store);
+
+/**
+ * Saves a credential (`username` and `host` may be NULL). Saving a token
+ * already stored for the provider updates its username and host.
+ */
+gf_status gf_store_save(const gf_store *store,
+                        int32_t provider,
+                        const char *token,
+                        const char *username,
+                        const char *host,
+                        gf_error **err);
+
+/**
+ * Every credential as a JSON array of `{fingerprint, provider, username,
+ * host, added_at}`, never a token. Free with `gf_string_free`.
+ */
+gf_status gf_store_list_json(const gf_store *store, char **out_json, gf_error **err);
+
+/**
+ * The token whose fingerprint is `fingerprint`, into `*out_token`: a
+ * secret, to be freed with `gf_secret_free` (which wipes it).
+ * `GF_STATUS_NOT_FOUND` when the store has no such token.
+ */
+gf_status gf_store_get_token(const gf_store *store,
+                             const char *fingerprint,
+                             char **out_token,
+                             gf_error **err);
+
+/**
+ * Wipes and frees a secret returned by the library. NULL is a no-op.
+ */
+void gf_secret_free(char *secret);
+
+/**
+ * Removes the credential with this fingerprint. `out_removed` (may be
+ * NULL) says whether there was one.
+ */
+gf_status gf_store_remove(const gf_store *store,
+                          const char *fingerprint,
+                          bool *out_removed,
+                          gf_error **err);
+
+/**
+ * Removes every credential.
+ */
+gf_status gf_store_clear(const gf_store *store, gf_error **err);
+
+/**
+ * Re-encrypts the store under `new_password` (a new salt, the default
+ * Argon2id parameters). Other handles on the same file must be opened
+ * again afterwards (they get `GF_STATUS_CRYPTO` until then).
+ */
+gf_status gf_store_change_password(const gf_store *store, const char *new_password, gf_error **err);
+
+/**
+ * Adds every stored token to `manager`; `out_count` (may be NULL) gets how
+ * many there were.
+ */
+gf_status gf_store_load_into(const gf_store *store,
+                             const gf_token_manager *manager,
+                             size_t *out_count,
+                             gf_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -65,6 +65,20 @@ pub enum Error {
     /// The caller cancelled the call.
     #[error("cancelled")]
     Cancelled,
+
+    /// A file could not be read, written or locked.
+    #[error("file error: {0}")]
+    Io(String),
+
+    /// A credential store failed authentication: a wrong password or key,
+    /// or a file changed since it was written.
+    #[error("{0}")]
+    Crypto(String),
+
+    /// A file is not a credential store, is truncated, or has a version
+    /// this library cannot read.
+    #[error("{0}")]
+    Format(String),
 }
 
 impl Error {

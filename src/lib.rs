@@ -6,6 +6,8 @@
 //! - [`github`]: a blocking GitHub REST client that draws its tokens from a
 //!   pool, retries on another token when one is spent or revoked, and
 //!   follows pagination to the end.
+//! - [`store`]: an encrypted file of credentials (XChaCha20-Poly1305, keys
+//!   from Argon2id), to keep tokens out of the environment.
 //! - `ffi` (private): the C ABI declared in `include/gitfleet.h`.
 
 mod cancel;
@@ -15,6 +17,7 @@ mod ffi;
 pub mod github;
 pub mod pool;
 mod runtime;
+pub mod store;
 
 pub use cancel::CancelToken;
 pub use error::{Error, Result};

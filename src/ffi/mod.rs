@@ -16,6 +16,7 @@ pub mod error;
 pub mod lease;
 pub mod manager;
 pub mod request;
+pub mod store;
 
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -56,6 +57,13 @@ pub enum gf_status {
     GF_STATUS_CANCELLED = 30,
     /// The client was freed while the request was in flight.
     GF_STATUS_SHUT_DOWN = 31,
+    /// A file could not be read, written or locked.
+    GF_STATUS_IO = 40,
+    /// A credential store failed authentication: wrong password or key, or
+    /// the file was changed.
+    GF_STATUS_CRYPTO = 41,
+    /// Not a credential store, truncated, or an unsupported version.
+    GF_STATUS_FORMAT = 42,
 }
 
 impl gf_status {
@@ -72,6 +80,9 @@ impl gf_status {
             Error::Timeout(_) => gf_status::GF_STATUS_TIMEOUT,
             Error::Decode(_) => gf_status::GF_STATUS_DECODE,
             Error::Cancelled => gf_status::GF_STATUS_CANCELLED,
+            Error::Io(_) => gf_status::GF_STATUS_IO,
+            Error::Crypto(_) => gf_status::GF_STATUS_CRYPTO,
+            Error::Format(_) => gf_status::GF_STATUS_FORMAT,
         }
     }
 }
@@ -217,6 +228,9 @@ pub extern "C" fn gf_status_name(status: i32) -> *const c_char {
         22 => "GF_STATUS_DECODE\0",
         30 => "GF_STATUS_CANCELLED\0",
         31 => "GF_STATUS_SHUT_DOWN\0",
+        40 => "GF_STATUS_IO\0",
+        41 => "GF_STATUS_CRYPTO\0",
+        42 => "GF_STATUS_FORMAT\0",
         _ => "GF_STATUS_UNKNOWN\0",
     };
     name.as_ptr().cast()

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::classify::{classify, Classification, ErrorBody, ResponseHead};
 use crate::error::{Error, Result};
@@ -32,7 +32,7 @@ pub const DEFAULT_RESOURCE: &str = "core";
 
 /// A Git hosting provider. Only GitHub has a client for now; tokens of the
 /// others can be pooled and leased.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// github.com or GitHub Enterprise.
