@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::RwLock;
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::error::gf_error;
 use super::manager::{gf_token_manager, provider_arg};
@@ -50,14 +50,14 @@ unsafe fn password_arg<'a>(password: *const c_char) -> Result<&'a [u8], Error> {
     Ok(CStr::from_ptr(password).to_bytes())
 }
 
-/// A raw key argument: exactly 32 bytes.
-unsafe fn key_arg(key: *const u8, key_len: usize) -> Result<[u8; KEY_LEN], Error> {
+/// A raw key argument: exactly 32 bytes, copied into memory wiped on drop.
+unsafe fn key_arg(key: *const u8, key_len: usize) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
     if key.is_null() || key_len != KEY_LEN {
         return Err(Error::InvalidArgument(format!(
             "the key must be {KEY_LEN} bytes"
         )));
     }
-    let mut copy = [0u8; KEY_LEN];
+    let mut copy = Zeroizing::new([0u8; KEY_LEN]);
     copy.copy_from_slice(std::slice::from_raw_parts(key, KEY_LEN));
     Ok(copy)
 }
@@ -127,10 +127,8 @@ pub unsafe extern "C" fn gf_store_create_with_key(
 ) -> gf_status {
     guard(err, || {
         let path = path_arg(path)?;
-        let mut key = key_arg(key, key_len)?;
-        let made = hand_over(out_store, || CredentialStore::create_with_key(path, &key));
-        key.zeroize();
-        made
+        let key = key_arg(key, key_len)?;
+        hand_over(out_store, || CredentialStore::create_with_key(path, &key))
     })
 }
 
@@ -162,10 +160,8 @@ pub unsafe extern "C" fn gf_store_open_with_key(
 ) -> gf_status {
     guard(err, || {
         let path = path_arg(path)?;
-        let mut key = key_arg(key, key_len)?;
-        let made = hand_over(out_store, || CredentialStore::open_with_key(path, &key));
-        key.zeroize();
-        made
+        let key = key_arg(key, key_len)?;
+        hand_over(out_store, || CredentialStore::open_with_key(path, &key))
     })
 }
 

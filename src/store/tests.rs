@@ -46,6 +46,15 @@ impl Drop for TempDir {
     }
 }
 
+/// How many credentials a fresh handle on `path` sees.
+fn count_at(path: &Path, password: &[u8]) -> usize {
+    CredentialStore::open(path, password)
+        .unwrap()
+        .list()
+        .unwrap()
+        .len()
+}
+
 fn filled(dir: &TempDir) -> (PathBuf, CredentialStore) {
     let path = dir.file("tokens.gfs");
     let store = CredentialStore::create(&path, b"correct horse", FAST).unwrap();
@@ -111,14 +120,7 @@ fn saving_again_updates_and_remove_and_clear_work() {
 
     assert!(store.remove(&fingerprint("ghp_storetokenAAAA")).unwrap());
     assert!(!store.remove(&fingerprint("ghp_storetokenAAAA")).unwrap());
-    assert_eq!(
-        CredentialStore::open(&path, b"correct horse")
-            .unwrap()
-            .list()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(count_at(&path, b"correct horse"), 1);
 
     store.clear().unwrap();
     assert!(store.list().unwrap().is_empty());
@@ -246,14 +248,7 @@ fn creating_over_an_existing_file_is_refused() {
         CredentialStore::create(&path, b"other", FAST),
         Err(Error::Io(_))
     ));
-    assert_eq!(
-        CredentialStore::open(&path, b"correct horse")
-            .unwrap()
-            .list()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(count_at(&path, b"correct horse"), 2);
 }
 
 #[test]
