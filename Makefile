@@ -10,7 +10,7 @@ EMULATOR := target/debug/gitfleet-emulator
 LDLIBS   := -lpthread -ldl -lm
 JSON_C   := -ljson-c
 
-.PHONY: all lib demo store-demo test lint rust-test c-test demo-test header deps clean
+.PHONY: all lib demo store-demo test lint rust-test c-test c-memcheck demo-test header deps clean
 
 all: lib
 
@@ -38,7 +38,7 @@ store-demo: build/token_manager build/store_tokens
 	DEMO_STORE_TOOL=build/store_tokens \
 		examples/run_token_manager.sh build/token_manager $(EMULATOR)
 
-test: lint rust-test c-test demo-test
+test: lint rust-test c-test c-memcheck demo-test
 
 lint:
 	$(CARGO) fmt --all --check
@@ -50,6 +50,13 @@ rust-test:
 c-test: build/test_abi build/test_store build/readme_example
 	tests/c/run.sh build/test_abi $(EMULATOR)
 	build/test_store
+
+# The C tests again under valgrind: no invalid access, no definite leak.
+# ("Possibly lost" blocks belong to library threads still running at exit.)
+VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
+c-memcheck: build/test_abi build/test_store
+	TEST_WRAPPER="$(VALGRIND)" tests/c/run.sh build/test_abi $(EMULATOR)
+	$(VALGRIND) build/test_store
 
 # The README's C example must compile as printed.
 build/readme_example: README.md include/gitfleet.h lib
