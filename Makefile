@@ -38,7 +38,7 @@ store-demo: build/token_manager build/store_tokens
 	DEMO_STORE_TOOL=build/store_tokens \
 		examples/run_token_manager.sh build/token_manager $(EMULATOR)
 
-test: lint rust-test c-test c-memcheck demo-test
+test: lint rust-test c-test c-memcheck demo-test go-test go-demo-test
 
 lint:
 	$(CARGO) fmt --all --check
@@ -92,3 +92,6 @@ deps:
 clean:
 	$(CARGO) clean
 	rm -rf build
+
+# The Go binding's targets (go-test, go-demo, ...).
+include bindings/go/go.mk

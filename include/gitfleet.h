@@ -303,8 +303,7 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Frees a string the library returned (JSON documents, fingerprints).
- * NULL is a no-op.
+ * Frees a string the library returned (JSON documents). NULL is a no-op.
  */
 void gf_string_free(char *s);
 
@@ -410,7 +409,9 @@ void gf_client_free(gf_client *client);
 
 /**
  * The rate limits of one token (the default token, else the pool's first
- * valid one) as a JSON `RateLimit` document. Costs no quota.
+ * valid one; `GF_STATUS_AUTH` when the pool has none; unauthenticated only
+ * for a client with neither token nor pool) as a JSON `RateLimit`
+ * document. Costs no quota.
  */
 gf_status gf_client_rate_limit(const gf_client *client, char **out_json, gf_error **err);
 

@@ -687,3 +687,15 @@ fn absurd_rate_limit_headers_do_not_fail_a_good_response() {
     .unwrap();
     assert_eq!(client.user("x", &never()).unwrap().login, "x");
 }
+
+#[test]
+fn an_empty_pool_is_an_auth_error_for_every_call_and_sends_nothing() {
+    let emulator = start(Vec::new());
+    let client = client(&emulator, &TokenManager::new());
+    assert!(matches!(client.rate_limit(&never()), Err(Error::Auth(_))));
+    assert!(matches!(
+        client.user("octocat", &never()),
+        Err(Error::Auth(_))
+    ));
+    assert_eq!(emulator.stats().total_requests, 0);
+}

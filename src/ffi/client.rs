@@ -315,7 +315,9 @@ unsafe fn two(
 }
 
 /// The rate limits of one token (the default token, else the pool's first
-/// valid one) as a JSON `RateLimit` document. Costs no quota.
+/// valid one; `GF_STATUS_AUTH` when the pool has none; unauthenticated only
+/// for a client with neither token nor pool) as a JSON `RateLimit`
+/// document. Costs no quota.
 #[no_mangle]
 pub unsafe extern "C" fn gf_client_rate_limit(
     client: *const gf_client,

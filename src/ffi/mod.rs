@@ -194,8 +194,7 @@ pub(crate) fn owned_string(text: String) -> *mut c_char {
         .into_raw()
 }
 
-/// Frees a string the library returned (JSON documents, fingerprints).
-/// NULL is a no-op.
+/// Frees a string the library returned (JSON documents). NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_string_free(s: *mut c_char) {
     if !s.is_null() {

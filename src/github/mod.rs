@@ -200,13 +200,14 @@ impl Client {
 
     /// The rate limits of one token: the client's default token, else the
     /// pool's first valid token; the caller's IP (unauthenticated) only when
-    /// the client has no token at all. The figures are recorded in the pool.
+    /// the client has neither a token nor a pool, as for every other call.
+    /// The figures are recorded in the pool.
     /// `GET /rate_limit` costs no quota.
     pub fn rate_limit(&self, cancel: &CancelToken) -> Result<RateLimit> {
         let mut call = self.call(cancel);
         let member = self.rate_limit_member();
-        if member.is_none() && !self.members().is_empty() {
-            return Err(Error::Auth("every github token is invalid".into()));
+        if member.is_none() && self.inner.pool.is_some() {
+            return Err(Error::Auth("the pool holds no valid github token".into()));
         }
         let response = self.send_once(&mut call, "/rate_limit", member.as_ref())?;
         self.apply_rate_limit(member.as_ref(), &response)

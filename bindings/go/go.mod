@@ -1,0 +1,3 @@
+module github.com/gitfleet/gitfleet/bindings/go
+
+go 1.24
