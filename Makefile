@@ -38,7 +38,7 @@ store-demo: build/token_manager build/store_tokens
 	DEMO_STORE_TOOL=build/store_tokens \
 		examples/run_token_manager.sh build/token_manager $(EMULATOR)
 
-test: lint rust-test c-test c-memcheck demo-test go-test go-demo-test
+test: lint rust-test c-test c-memcheck demo-test go-test go-demo-test cpp-test cpp-demo-test
 
 lint:
 	$(CARGO) fmt --all --check
@@ -93,5 +93,7 @@ clean:
 	$(CARGO) clean
 	rm -rf build
 
-# The Go binding's targets (go-test, go-demo, ...).
+# The Go binding's targets (go-test, go-demo, ...) and the C++ wrapper's
+# (cpp-test, cpp-demo, ...).
 include bindings/go/go.mk
+include bindings/cpp/cpp.mk

@@ -717,7 +717,7 @@ gf_status gf_token_manager_set_reserve_fraction(const gf_token_manager *manager,
 
 /**
  * Counts the tokens of `provider` that could serve a request on `resource`
- * (NULL: "core") now.
+ * (NULL or "": "core") now.
  */
 gf_status gf_token_manager_count_available(const gf_token_manager *manager,
                                            int32_t provider,
@@ -727,8 +727,8 @@ gf_status gf_token_manager_count_available(const gf_token_manager *manager,
 
 /**
  * The earliest time (Unix seconds, this machine's clock) at which a token
- * of `provider` now spent or cooling down for `resource` (NULL: "core") is
- * usable again; 0 when no token is waiting for a reset.
+ * of `provider` now spent or cooling down for `resource` (NULL or "":
+ * "core") is usable again; 0 when no token is waiting for a reset.
  */
 gf_status gf_token_manager_earliest_reset(const gf_token_manager *manager,
                                           int32_t provider,
@@ -771,8 +771,8 @@ gf_status gf_token_manager_update_from_headers(const gf_token_manager *manager,
                                                gf_error **err);
 
 /**
- * Takes a token of `provider` for one request on `resource` (NULL:
- * "core"). On success `*out_lease` is a lease the caller must free with
+ * Takes a token of `provider` for one request on `resource` (NULL or
+ * "": "core"). On success `*out_lease` is a lease the caller must free with
  * `gf_lease_free`, after `gf_lease_report` when a response came back.
  * Fails with `GF_STATUS_RATE_LIMITED` (the error carries the earliest
  * reset) when every valid token is spent, or with a reset one second away
