@@ -818,7 +818,9 @@ gf_status gf_store_create(const char *path,
 
 /**
  * Like `gf_store_create`, with explicit Argon2id parameters (memory in
- * KiB, passes, lanes); parameters too weak or too large are refused.
+ * KiB, passes, lanes). Refused below OWASP's floor (at least 7 MiB, and
+ * memory x passes at least 19 MiB x 2) and above 256 MiB, 10 passes or 8
+ * lanes.
  */
 gf_status gf_store_create_with_params(const char *path,
                                       const char *password,
@@ -839,10 +841,12 @@ gf_status gf_store_create_with_key(const char *path,
                                    gf_error **err);
 
 /**
- * Opens the store at `path` with its password. A wrong password or a
- * changed file gives `GF_STATUS_CRYPTO`; a file that is not a store, is
- * truncated or has an unknown version gives `GF_STATUS_FORMAT`; a missing
- * or unreadable file gives `GF_STATUS_IO`.
+ * Opens the store at `path` (symbolic links followed) with its password.
+ * A wrong password or any changed, added or removed byte gives
+ * `GF_STATUS_CRYPTO`; a file that is not a store, too short to be one, or
+ * of an unknown version gives `GF_STATUS_FORMAT`; a store made with a raw
+ * key gives `GF_STATUS_INVALID_ARGUMENT`; a missing or unreadable file
+ * gives `GF_STATUS_IO`.
  */
 gf_status gf_store_open(const char *path,
                         const char *password,

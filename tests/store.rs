@@ -8,8 +8,8 @@ use gitfleet::Provider;
 
 const PASSWORD: &[u8] = b"shared password";
 const PARAMS: KdfParams = KdfParams {
-    memory_kib: 1024,
-    iterations: 1,
+    memory_kib: 19 * 1024,
+    iterations: 2,
     lanes: 1,
 };
 const WRITERS: usize = 4;

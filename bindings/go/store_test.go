@@ -12,7 +12,7 @@ import (
 
 // weakKDF keeps the tests fast: the store's default costs 64 MiB and 3
 // passes per open.
-var weakKDF = WithArgon2Params(8, 1, 1)
+var weakKDF = WithArgon2Params(19*1024, 2, 1)
 
 func TestStoreRoundTrip(t *testing.T) {
 	before := currentLiveCounts()

@@ -91,7 +91,9 @@ pub unsafe extern "C" fn gf_store_create(
 }
 
 /// Like `gf_store_create`, with explicit Argon2id parameters (memory in
-/// KiB, passes, lanes); parameters too weak or too large are refused.
+/// KiB, passes, lanes). Refused below OWASP's floor (at least 7 MiB, and
+/// memory x passes at least 19 MiB x 2) and above 256 MiB, 10 passes or 8
+/// lanes.
 #[no_mangle]
 pub unsafe extern "C" fn gf_store_create_with_params(
     path: *const c_char,
@@ -132,10 +134,12 @@ pub unsafe extern "C" fn gf_store_create_with_key(
     })
 }
 
-/// Opens the store at `path` with its password. A wrong password or a
-/// changed file gives `GF_STATUS_CRYPTO`; a file that is not a store, is
-/// truncated or has an unknown version gives `GF_STATUS_FORMAT`; a missing
-/// or unreadable file gives `GF_STATUS_IO`.
+/// Opens the store at `path` (symbolic links followed) with its password.
+/// A wrong password or any changed, added or removed byte gives
+/// `GF_STATUS_CRYPTO`; a file that is not a store, too short to be one, or
+/// of an unknown version gives `GF_STATUS_FORMAT`; a store made with a raw
+/// key gives `GF_STATUS_INVALID_ARGUMENT`; a missing or unreadable file
+/// gives `GF_STATUS_IO`.
 #[no_mangle]
 pub unsafe extern "C" fn gf_store_open(
     path: *const c_char,
@@ -227,10 +231,9 @@ pub unsafe extern "C" fn gf_store_get_token(
         let store = handle(store, "store")?;
         let fingerprint = str_arg(fingerprint, "fingerprint")?;
         out_arg(out_token, "out_token")?;
-        let credential = store
-            .read()
-            .get(fingerprint)?
-            .ok_or_else(|| Error::NotFound(format!("no token with fingerprint {fingerprint}")))?;
+        let credential = store.read().get(fingerprint)?.ok_or_else(|| {
+            Error::NotFound("the store has no token with that fingerprint".into())
+        })?;
         // A stored token passed `check_secret`: printable ASCII, no NUL.
         *out_token = CString::new(credential.token.expose())
             .unwrap_or_default()

@@ -33,11 +33,16 @@ pub const SALT_LEN: usize = 16;
 /// Length of the nonce.
 pub const NONCE_LEN: usize = 24;
 
-/// Bounds on the Argon2id parameters a file may ask for, so that a crafted
-/// file cannot make opening it take all memory or forever.
-const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
-const MAX_ITERATIONS: u32 = 64;
-const MAX_LANES: u32 = 64;
+/// Bounds on the Argon2id parameters, checked when a store is created and
+/// when a file is read. The upper ones keep a crafted file from making
+/// opening it take all memory or minutes (at most ~2 s here); the lower
+/// ones are OWASP's floor for Argon2id (19 MiB with 2 passes, or the same
+/// product of memory and passes with at least 7 MiB).
+const MAX_MEMORY_KIB: u32 = 256 * 1024;
+const MAX_ITERATIONS: u32 = 10;
+const MAX_LANES: u32 = 8;
+const MIN_MEMORY_KIB: u32 = 7 * 1024;
+const MIN_MEMORY_PASSES_KIB: u64 = 38 * 1024;
 
 /// Where the encryption key comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,9 +80,11 @@ impl KdfParams {
     /// Refuses parameters too weak to protect a password or too large to
     /// compute.
     pub fn check(self) -> Result<KdfParams> {
-        let ok = (8 * self.lanes..=MAX_MEMORY_KIB).contains(&self.memory_kib)
+        let work = u64::from(self.memory_kib) * u64::from(self.iterations);
+        let ok = (MIN_MEMORY_KIB.max(8 * self.lanes)..=MAX_MEMORY_KIB).contains(&self.memory_kib)
             && (1..=MAX_ITERATIONS).contains(&self.iterations)
-            && (1..=MAX_LANES).contains(&self.lanes);
+            && (1..=MAX_LANES).contains(&self.lanes)
+            && work >= MIN_MEMORY_PASSES_KIB;
         if ok {
             Ok(self)
         } else {

@@ -115,6 +115,7 @@ impl CredentialStore {
     /// `password` by Argon2id with `params` (use `KdfParams::default()`).
     /// Fails if the file exists.
     pub fn create(path: impl AsRef<Path>, password: &[u8], params: KdfParams) -> Result<Self> {
+        check_path(path.as_ref())?;
         check_password(password)?;
         let params = params.check()?;
         let mut salt = [0u8; SALT_LEN];
@@ -127,15 +128,17 @@ impl CredentialStore {
     /// Creates an empty store at `path` encrypted with a raw 32-byte key.
     /// Fails if the file exists.
     pub fn create_with_key(path: impl AsRef<Path>, key: &[u8; KEY_LEN]) -> Result<Self> {
+        check_path(path.as_ref())?;
         Self::create_with(path.as_ref(), KeySource::RawKey, Zeroizing::new(*key))
     }
 
     fn create_with(path: &Path, source: KeySource, key: Zeroizing<[u8; KEY_LEN]>) -> Result<Self> {
         let store = CredentialStore {
-            path: path.to_path_buf(),
+            path: resolve(path)?,
             source,
             key,
         };
+        let path = store.path.as_path();
         let _lock = store.lock()?;
         if path.exists() {
             return Err(Error::Io(format!("{} already exists", path.display())));
@@ -147,7 +150,7 @@ impl CredentialStore {
     /// Opens the store at `path` with its password. A wrong password gives
     /// [`Error::Crypto`], a file that is not a store [`Error::Format`].
     pub fn open(path: impl AsRef<Path>, password: &[u8]) -> Result<Self> {
-        let path = path.as_ref();
+        let path = &resolve(path.as_ref())?;
         let header = Header::decode(&read_file(path)?)?;
         let KeySource::Password(params, salt) = header.source else {
             return Err(Error::InvalidArgument(
@@ -165,7 +168,7 @@ impl CredentialStore {
 
     /// Opens the store at `path` with its raw key.
     pub fn open_with_key(path: impl AsRef<Path>, key: &[u8; KEY_LEN]) -> Result<Self> {
-        let path = path.as_ref();
+        let path = &resolve(path.as_ref())?;
         let header = Header::decode(&read_file(path)?)?;
         if header.source != KeySource::RawKey {
             return Err(Error::InvalidArgument(
@@ -322,9 +325,15 @@ impl CredentialStore {
         self.write(&document)
     }
 
+    /// Reads under the lock. Where the lock file cannot be created (a
+    /// read-only directory), reads without it: a reader sees the old file
+    /// or the new one anyway, since writers rename.
     fn read_locked(&self) -> Result<Document> {
-        let _lock = self.lock()?;
-        self.read()
+        match self.lock() {
+            Ok(_lock) => self.read(),
+            Err(_) if !sidecar(&self.path, ".lock").exists() => self.read(),
+            Err(error) => Err(error),
+        }
     }
 
     /// An exclusive lock on `<path>.lock`, held until the file is dropped.
@@ -420,6 +429,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&temporary);
         return Err(io_error("cannot write", &temporary, error));
     }
+    keep_owner(path, &temporary);
     #[cfg(test)]
     if tests::crash_before_rename() {
         return Err(Error::Io("simulated crash before the rename".into()));
@@ -433,6 +443,43 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = directory.sync_all();
     }
     Ok(())
+}
+
+/// Gives the replacement the owner of the file it replaces, so that root
+/// saving into a user's store (sudo) leaves it the user's. Only root can
+/// change owners; for anyone else the new file is already theirs.
+fn keep_owner(path: &Path, replacement: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(old) = fs::metadata(path) {
+        let _ = std::os::unix::fs::chown(replacement, Some(old.uid()), Some(old.gid()));
+    }
+}
+
+fn check_path(path: &Path) -> Result<()> {
+    if path.as_os_str().is_empty() {
+        return Err(Error::InvalidArgument("the path is empty".into()));
+    }
+    Ok(())
+}
+
+/// The real location of a store: symbolic links followed, so that a save
+/// through a link replaces the target (and shares its lock) rather than
+/// the link. A file that does not exist yet resolves through its directory.
+fn resolve(path: &Path) -> Result<PathBuf> {
+    check_path(path)?;
+    if let Ok(real) = fs::canonicalize(path) {
+        return Ok(real);
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::InvalidArgument("the path names no file".into()))?;
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let directory =
+        fs::canonicalize(directory).map_err(|e| io_error("cannot find", directory, e))?;
+    Ok(directory.join(name))
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {

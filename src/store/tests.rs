@@ -16,10 +16,11 @@ pub(super) fn crash_before_rename() -> bool {
     CRASH_BEFORE_RENAME.with(|crash| crash.replace(false))
 }
 
-/// Cheap parameters: the tests are about the file, not the KDF's cost.
+/// The cheapest parameters allowed: the tests are about the file, not the
+/// KDF's cost.
 const FAST: KdfParams = KdfParams {
-    memory_kib: 1024,
-    iterations: 1,
+    memory_kib: 19 * 1024,
+    iterations: 2,
     lanes: 1,
 };
 
@@ -139,21 +140,31 @@ fn a_wrong_password_is_refused() {
 #[test]
 fn every_single_byte_change_is_detected() {
     let dir = TempDir::new("bytes");
-    let (path, _) = filled(&dir);
+    let (path, store) = filled(&dir);
     let original = fs::read(&path).unwrap();
 
     for index in 0..original.len() {
         let mut changed = original.clone();
         changed[index] ^= 0x01;
         fs::write(&path, &changed).unwrap();
-        let result = CredentialStore::open(&path, b"correct horse");
+        // Reading with the key already derived checks every byte; opening
+        // anew also re-derives the key from the (changed) header, which is
+        // slow, so it is done for the header's bytes only.
+        let read = store.list();
         assert!(
-            matches!(
-                result,
-                Err(Error::Crypto(_) | Error::Format(_) | Error::InvalidArgument(_))
-            ),
-            "a change of byte {index} went unnoticed: {result:?}"
+            matches!(read, Err(Error::Crypto(_) | Error::Format(_))),
+            "a change of byte {index} went unnoticed: {read:?}"
         );
+        if index < format::HEADER_LEN {
+            let opened = CredentialStore::open(&path, b"correct horse");
+            assert!(
+                matches!(
+                    opened,
+                    Err(Error::Crypto(_) | Error::Format(_) | Error::InvalidArgument(_))
+                ),
+                "a change of header byte {index} went unnoticed: {opened:?}"
+            );
+        }
     }
 }
 
@@ -313,6 +324,73 @@ fn weak_or_empty_inputs_are_refused() {
     let store = CredentialStore::create(dir.file("c"), b"pw", FAST).unwrap();
     assert!(matches!(
         store.save(Provider::GitHub, "has space", None, None),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn parameters_below_the_floor_or_above_the_ceiling_are_refused() {
+    let dir = TempDir::new("bounds");
+    for (memory_kib, iterations, lanes) in [
+        (8, 1, 1),
+        (7 * 1024, 1, 1),
+        (512 * 1024, 1, 1),
+        (19 * 1024, 11, 1),
+    ] {
+        let params = KdfParams {
+            memory_kib,
+            iterations,
+            lanes,
+        };
+        assert!(
+            matches!(
+                CredentialStore::create(dir.file("x"), b"pw", params),
+                Err(Error::InvalidArgument(_))
+            ),
+            "{params:?}"
+        );
+    }
+    // A header asking for more than the ceiling is refused before any work.
+    let (path, _) = filled(&dir);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[12..16].copy_from_slice(&(1024u32 * 1024).to_le_bytes());
+    fs::write(&path, &bytes).unwrap();
+    assert!(matches!(
+        CredentialStore::open(&path, b"correct horse"),
+        Err(Error::Format(_))
+    ));
+}
+
+#[test]
+fn a_symlinked_store_is_written_through_the_link() {
+    let dir = TempDir::new("symlink");
+    let (path, store) = filled(&dir);
+    let link = dir.file("link.gfs");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+
+    let through_link = CredentialStore::open(&link, b"correct horse").unwrap();
+    through_link
+        .save(Provider::GitHub, "ghp_vialink", None, None)
+        .unwrap();
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(store.list().unwrap().len(), 3, "the target got the entry");
+}
+
+#[test]
+fn errors_never_repeat_what_was_asked_for() {
+    let dir = TempDir::new("echo");
+    let (_, store) = filled(&dir);
+    assert!(store.get("ghp_storetokenAAAA").unwrap().is_none());
+    assert!(!store.remove("ghp_storetokenAAAA").unwrap());
+    assert!(matches!(
+        CredentialStore::create("", b"pw", FAST),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        CredentialStore::open("", b"pw"),
         Err(Error::InvalidArgument(_))
     ));
 }

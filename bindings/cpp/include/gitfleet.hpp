@@ -208,8 +208,9 @@ class StringRef {
   public:
     /// Borrows `text` (may be NULL).
     StringRef(const char *text) noexcept : text_(text) {} // NOLINT: implicit by design
-    /// Borrows `text.c_str()`.
-    StringRef(const std::string &text) noexcept : text_(text.c_str()) {} // NOLINT: implicit
+    /// Borrows `text.c_str()`. Throws InvalidArgument when `text` holds a NUL byte, which C
+    /// would silently cut the string at.
+    StringRef(const std::string &text); // NOLINT: implicit
     /// Borrows `secret.c_str()`.
     StringRef(const Secret &secret) noexcept; // NOLINT: implicit
     /// The borrowed pointer.
@@ -1319,6 +1320,12 @@ class Secret {
 };
 
 inline StringRef::StringRef(const Secret &secret) noexcept : text_(secret.c_str()) {}
+
+inline StringRef::StringRef(const std::string &text) : text_(text.c_str()) {
+    if (text.find('\0') != std::string::npos) {
+        throw InvalidArgument("a string argument contains a NUL byte");
+    }
+}
 
 /// Argon2id cost of a new store's key: memory in KiB, passes, lanes. The default is the C
 /// API's (64 MiB, 3 passes, 1 lane); the library refuses values too weak or too large.

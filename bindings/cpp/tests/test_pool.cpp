@@ -452,3 +452,10 @@ TEST(Models, DocumentsOfTheWrongShapeAreDecodeErrors) {
         EXPECT_EQ(e.status(), Status::Decode);
     }
 }
+
+TEST(StringArguments, AnEmbeddedNulIsRefusedNotCut) {
+    gitfleet::TokenManager pool;
+    const std::string with_nul("tok_good\0tail", 13);
+    EXPECT_THROW(pool.add_token(with_nul), gitfleet::InvalidArgument);
+    EXPECT_EQ(pool.snapshot().value.size(), 0u);
+}

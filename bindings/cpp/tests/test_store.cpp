@@ -18,7 +18,7 @@ using gitfleet_test::contains_secret;
 namespace {
 
 // The cheapest Argon2id the library accepts: these tests are about the wrapper, not the KDF.
-constexpr KdfParams kCheap{8, 1, 1};
+constexpr KdfParams kCheap{19 * 1024, 2, 1};
 
 // A fresh directory, removed with everything in it at the end of the test.
 class TempDir {
