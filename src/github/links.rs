@@ -75,7 +75,10 @@ mod tests {
 
     #[test]
     fn finds_next_among_several_rels() {
-        let link = r#"<https://api.github.com/user/50003/repos?per_page=30&page=2>; rel="next", <https://api.github.com/user/50003/repos?per_page=30&page=9>; rel="last""#;
+        let link = concat!(
+            r#"<https://api.github.com/user/50003/repos?per_page=30&page=2>; rel="next", "#,
+            r#"<https://api.github.com/user/50003/repos?per_page=30&page=9>; rel="last""#
+        );
         assert_eq!(
             next_link([link].into_iter()).as_deref(),
             Some("https://api.github.com/user/50003/repos?per_page=30&page=2")

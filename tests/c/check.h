@@ -37,8 +37,8 @@ static inline bool check_at(bool ok, const char *what, const char *file, int lin
 
 #define CHECK(cond) check_at((cond), #cond, __FILE__, __LINE__)
 
-static inline bool check_status_at(gf_status got, gf_status want, const char *what, const char *file,
-                            int line)
+static inline bool check_status_at(gf_status got, gf_status want, const char *what,
+                                   const char *file, int line)
 {
     if (got == want) {
         passed++;
@@ -60,8 +60,8 @@ static inline bool contains_secret(const char *text)
 
 /* A failed call must give `want`, and an error carrying it and a message
  * (with no secret in it). */
-static inline void check_error_at(gf_status got, gf_status want, const gf_error *err, const char *what,
-                           const char *file, int line)
+static inline void check_error_at(gf_status got, gf_status want, const gf_error *err,
+                                  const char *what, const char *file, int line)
 {
     if (!check_status_at(got, want, what, file, line)) {
         return;
@@ -83,8 +83,8 @@ static inline void check_error_at(gf_status got, gf_status want, const gf_error 
 
 /* Runs `call`, which must pass `&err`, and checks it succeeds; on failure
  * prints the library's message. Evaluates to true on success. */
-static inline bool expect_ok_at(gf_status got, gf_error *err, const char *what, const char *file,
-                         int line)
+static inline bool expect_ok_at(gf_status got, gf_error *err, const char *what,
+                                const char *file, int line)
 {
     bool ok = check_status_at(got, GF_STATUS_OK, what, file, line);
     if (!ok) {
