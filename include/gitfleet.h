@@ -22,9 +22,12 @@
  * are borrowed: their lifetime is stated on the function.
  *
  * Inputs. Strings are NUL-terminated UTF-8. A NULL where a value is needed,
- * or invalid UTF-8, gives GF_STATUS_INVALID_ARGUMENT, never a crash. Inputs
- * are copied before the call returns; the caller may free them at once.
- * Enumerations are passed as int and checked.
+ * or invalid UTF-8, gives GF_STATUS_INVALID_ARGUMENT, never a crash. Two
+ * kinds of input are bytes instead: HTTP header values reported to the pool
+ * (taken as received; one that does not read as a number is ignored) and
+ * file paths and passwords of the credential store. Inputs are copied
+ * before the call returns; the caller may free them at once. Enumerations
+ * are passed as int and checked.
  *
  * Tokens. A token is a secret: the library names it by a 12-hex-digit
  * fingerprint (snapshots, results, messages), never writes it to an error,
