@@ -198,6 +198,36 @@ typedef enum {
 } gf_outcome;
 
 /**
+ * How much the library says, from least to most.
+ */
+typedef enum {
+  /**
+   * Nothing.
+   */
+  GF_LOG_OFF = 0,
+  /**
+   * Failures the caller will also see as errors.
+   */
+  GF_LOG_ERROR = 1,
+  /**
+   * Something unexpected that the library worked around.
+   */
+  GF_LOG_WARN = 2,
+  /**
+   * Waits for a rate-limit reset and the like.
+   */
+  GF_LOG_INFO = 3,
+  /**
+   * Every request: its URL, the token's fingerprint, the status.
+   */
+  GF_LOG_DEBUG = 4,
+  /**
+   * Everything.
+   */
+  GF_LOG_TRACE = 5,
+} gf_log_level;
+
+/**
  * Git hosting providers (pass as `int` where a provider is asked for).
  */
 typedef enum {
@@ -300,6 +330,13 @@ typedef void (*gf_callback)(void *user_data,
                             gf_status status,
                             const char *json,
                             const gf_error *error);
+
+/**
+ * Receives one log line: `level`, and `message` (UTF-8, borrowed for the
+ * duration of the call). Called from any library thread, possibly from
+ * several at once; it must not unwind and should return quickly.
+ */
+typedef void (*gf_log_callback)(void *user_data, gf_log_level level, const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -664,6 +701,18 @@ gf_status gf_lease_report(gf_lease *lease,
  * is a no-op.
  */
 void gf_lease_free(gf_lease *lease);
+
+/**
+ * Installs `callback` to receive the library's log lines up to
+ * `max_level` (a `gf_log_level`), replacing any earlier one; NULL or
+ * `GF_LOG_OFF` turns logging off. `user_data` is passed back untouched and
+ * must stay valid until the callback is replaced or removed. Process-wide.
+ * Lines never contain a token.
+ *
+ * If the host process installed another Rust logger first, that one
+ * keeps the lines and this returns `GF_STATUS_INVALID_ARGUMENT`.
+ */
+gf_status gf_log_set_callback(gf_log_callback callback, void *user_data, int32_t max_level);
 
 /**
  * Creates an empty pool: rate-aware, no reserve. Never NULL.

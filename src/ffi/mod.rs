@@ -6,14 +6,12 @@
 //! follows is written once, at the top of `include/gitfleet.h` (from
 //! `cbindgen.toml`).
 
-// Limitation: the library logs through the `log` crate, but no function
-// yet lets a C caller install a log callback, so C programs see no logs.
-
 #![allow(non_camel_case_types)]
 
 pub mod client;
 pub mod error;
 pub mod lease;
+pub mod log;
 pub mod manager;
 pub mod request;
 pub mod store;

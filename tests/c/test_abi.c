@@ -1345,6 +1345,66 @@ static void test_free_client_in_flight(const char *slow_url)
 
 /* ---- main --------------------------------------------------------------- */
 
+/* ---- the log callback ---------------------------------------------------- */
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t log_lines;
+static size_t log_request_lines;
+static bool log_leaked_secret;
+
+static void on_log(void *user_data, gf_log_level level, const char *message)
+{
+    (void)user_data;
+    pthread_mutex_lock(&log_lock);
+    log_lines++;
+    if (level == GF_LOG_DEBUG && strstr(message, "GET ") != NULL) {
+        log_request_lines++;
+    }
+    if (contains_secret(message)) {
+        log_leaked_secret = true;
+    }
+    pthread_mutex_unlock(&log_lock);
+}
+
+static size_t log_line_count(void)
+{
+    pthread_mutex_lock(&log_lock);
+    size_t count = log_lines;
+    pthread_mutex_unlock(&log_lock);
+    return count;
+}
+
+/* Debug logging shows every request by fingerprint, never a token; turned
+ * off, the callback hears nothing more. */
+static void test_log_callback(const char *url)
+{
+    CHECK_STATUS(gf_log_set_callback(on_log, NULL, 99), GF_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(gf_log_set_callback(on_log, NULL, GF_LOG_DEBUG), GF_STATUS_OK);
+
+    const char *secrets[] = {"c_tok_misc", "c_tok_revoked", NULL};
+    gf_token_manager *m = manager_with(secrets);
+    gf_client *client = client_for(url, m, NULL);
+    for (int i = 0; i < 3; i++) {
+        char *json = NULL;
+        EXPECT_OK(gf_client_user(client, "octocat", &json, &err));
+        gf_string_free(json);
+    }
+    pthread_mutex_lock(&log_lock);
+    CHECK(log_request_lines >= 3);
+    CHECK(!log_leaked_secret);
+    pthread_mutex_unlock(&log_lock);
+
+    CHECK_STATUS(gf_log_set_callback(NULL, NULL, GF_LOG_TRACE), GF_STATUS_OK);
+    size_t before = log_line_count();
+    char *json = NULL;
+    EXPECT_OK(gf_client_user(client, "octocat", &json, &err));
+    gf_string_free(json);
+    CHECK(log_line_count() == before);
+
+    gf_client_free(client);
+    gf_token_manager_free(m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1381,6 +1441,7 @@ int main(int argc, char **argv)
     test_revoked_token_is_skipped(url);
     test_user_not_found_and_empty(url);
     test_default_token_joins_once(url);
+    test_log_callback(url);
 
     test_async_calls_complete_once(url);
     test_async_refused_calls_never_call_back(url);
