@@ -22,7 +22,7 @@ use crate::cancel::CancelToken;
 use crate::classify::{classify, Classification, ErrorBody, Figures, Outcome};
 use crate::error::{Error, Result};
 use crate::pool::{
-    ms_to_unix_s, Lease, Member, Provider, SecretToken, TokenManager, DEFAULT_RESOURCE,
+    ms_to_unix_s, Lease, Member, Provider, SecretToken, TokenManager, TokenStatus, DEFAULT_RESOURCE,
 };
 use models::{
     Branch, Contributor, RateLimit, Repository, RepositoryDetails, TokenRateLimit, TokenValidation,
@@ -230,7 +230,6 @@ impl Client {
             if outcome == Err(Error::Cancelled) {
                 return Err(Error::Cancelled);
             }
-            let status = self.status_of(&fingerprint);
             let (rate_limit, error) = match outcome {
                 Ok(rate_limit) => (Some(rate_limit), None),
                 Err(error) => (None, Some(error.to_string())),
@@ -239,11 +238,19 @@ impl Client {
                 fingerprint.clone(),
                 TokenRateLimit {
                     fingerprint,
-                    status,
+                    status: String::new(),
                     rate_limit,
                     error,
                 },
             );
+        }
+
+        // One snapshot gives every token's status after the refresh.
+        let snapshot = self.inner.pool.as_ref().map(TokenManager::snapshot);
+        for token in snapshot.unwrap_or_default() {
+            if let Some(result) = results.get_mut(&token.fingerprint) {
+                result.status = token.status.as_str().to_string();
+            }
         }
         Ok(results)
     }
@@ -329,7 +336,7 @@ impl Client {
                 Err(Error::Cancelled) => return Err(Error::Cancelled),
                 Err(error) => TokenValidation {
                     fingerprint: fingerprint.clone(),
-                    valid: self.status_of(&fingerprint) != "invalid",
+                    valid: self.status_of(&fingerprint) != Some(TokenStatus::Invalid),
                     login: None,
                     error: Some(format!("not checked: {error}")),
                 },
@@ -398,17 +405,13 @@ impl Client {
             .unwrap_or_default()
     }
 
-    fn status_of(&self, fingerprint: &str) -> String {
+    fn status_of(&self, fingerprint: &str) -> Option<TokenStatus> {
         let snapshot = self.inner.pool.as_ref().map(TokenManager::snapshot);
-        let status = snapshot
+        snapshot
             .unwrap_or_default()
             .into_iter()
             .find(|t| t.fingerprint == fingerprint)
-            .map(|t| t.status);
-        serde_json::to_value(status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| "unknown".into())
+            .map(|t| t.status)
     }
 
     fn rate_limit_member(&self) -> Option<Member> {
@@ -421,9 +424,9 @@ impl Client {
         }
         let snapshot = pool.snapshot();
         members.into_iter().find(|m| {
-            snapshot.iter().any(|t| {
-                t.fingerprint == m.fingerprint() && t.status != crate::TokenStatus::Invalid
-            })
+            snapshot
+                .iter()
+                .any(|t| t.fingerprint == m.fingerprint() && t.status != TokenStatus::Invalid)
         })
     }
 

@@ -97,6 +97,19 @@ pub enum TokenStatus {
     Invalid,
 }
 
+impl TokenStatus {
+    /// The status as snapshots spell it: `available`, `rate_limited`,
+    /// `cooling_down` or `invalid`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Available => "available",
+            TokenStatus::RateLimited => "rate_limited",
+            TokenStatus::CoolingDown => "cooling_down",
+            TokenStatus::Invalid => "invalid",
+        }
+    }
+}
+
 /// One resource of one token, as shown in snapshots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResourceSnapshot {

@@ -528,3 +528,16 @@ fn queries_read_resource_names_as_leases_do() {
     }
     assert_eq!(pool.count_available(Provider::GitHub, "no such!"), 0);
 }
+
+#[test]
+fn status_names_match_the_snapshot_json() {
+    for status in [
+        TokenStatus::Available,
+        TokenStatus::RateLimited,
+        TokenStatus::CoolingDown,
+        TokenStatus::Invalid,
+    ] {
+        let json = serde_json::to_value(status).unwrap();
+        assert_eq!(json.as_str(), Some(status.as_str()));
+    }
+}
