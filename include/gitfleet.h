@@ -5,7 +5,13 @@
  *
  * Naming. Every symbol starts with gf_. Objects are opaque handles made by
  * gf_X_new (or an out-parameter) and released by gf_X_free. gf_X_free(NULL)
- * does nothing. A handle must not be used after it is freed (undefined).
+ * does nothing. Using a handle, an error or a string after it is freed is
+ * undefined behaviour, and so is freeing one twice. A debug build of the
+ * library (Rust debug assertions on, e.g. target/debug) catches the second
+ * free of anything it handed out, and a free by the wrong gf_X_free: the
+ * call is reported on stderr and to the log callback, and ignored. It cannot
+ * tell when the memory was handed out again in between; a release build
+ * does not check at all.
  *
  * Errors. A fallible function returns a gf_status: GF_STATUS_OK (0) on
  * success, another code on failure. Codes are stable numbers, grouped by

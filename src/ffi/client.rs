@@ -9,6 +9,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::error::gf_error;
+use super::live::{self, Kind};
 use super::manager::gf_token_manager;
 use super::request::{gf_callback, gf_request, InFlight};
 use super::{gf_status, guard, handle, out_arg, owned_string, str_arg, Failure, FfiResult};
@@ -41,15 +42,18 @@ impl Drop for gf_client {
 /// 8 retries, no waiting for resets. Never NULL.
 #[no_mangle]
 pub extern "C" fn gf_client_options_new() -> *mut gf_client_options {
-    Box::into_raw(Box::new(gf_client_options {
+    let options = Box::into_raw(Box::new(gf_client_options {
         options: ClientOptions::default(),
-    }))
+    }));
+    live::handed_out(options, Kind::ClientOptions)
 }
 
 /// Frees options. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_client_options_free(options: *mut gf_client_options) {
-    if !options.is_null() {
+    if !options.is_null()
+        && live::taken_back(options, Kind::ClientOptions, "gf_client_options_free")
+    {
         drop(Box::from_raw(options));
     }
 }
@@ -209,10 +213,11 @@ pub unsafe extern "C" fn gf_client_new(
         let options = handle(options, "options")?;
         out_arg(out_client, "out_client")?;
         let client = Client::new(options.options.clone())?;
-        *out_client = Box::into_raw(Box::new(gf_client {
+        let made = Box::into_raw(Box::new(gf_client {
             client,
             in_flight: Arc::default(),
         }));
+        *out_client = live::handed_out(made, Kind::Client);
         Ok(())
     })
 }
@@ -222,7 +227,7 @@ pub unsafe extern "C" fn gf_client_new(
 /// after this returns). NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_client_free(client: *mut gf_client) {
-    if !client.is_null() {
+    if !client.is_null() && live::taken_back(client, Kind::Client, "gf_client_free") {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             drop(Box::from_raw(client));
         }));

@@ -2,6 +2,7 @@
 
 use std::ffi::{c_char, CString};
 
+use super::live::{self, Kind};
 use super::{gf_status, Failure};
 use crate::error::Error;
 
@@ -61,7 +62,7 @@ fn c_string(text: String) -> CString {
 /// Frees an error. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_error_free(error: *mut gf_error) {
-    if !error.is_null() {
+    if !error.is_null() && live::taken_back(error, Kind::Error, "gf_error_free") {
         drop(Box::from_raw(error));
     }
 }

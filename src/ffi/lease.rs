@@ -4,6 +4,7 @@
 use std::ffi::{c_char, CStr, CString};
 
 use super::error::gf_error;
+use super::live::{self, Kind};
 use super::{gf_status, guard, handle, out_arg};
 use crate::classify::{ErrorBody, Outcome, ResponseHead};
 use crate::error::Error;
@@ -22,11 +23,12 @@ impl gf_lease {
         // A secret passed `check_secret` (printable ASCII), so it has no NUL.
         let secret = CString::new(lease.secret()).unwrap_or_default();
         let fingerprint = CString::new(lease.fingerprint()).unwrap_or_default();
-        Box::into_raw(Box::new(gf_lease {
+        let made = Box::into_raw(Box::new(gf_lease {
             lease: Some(lease),
             secret,
             fingerprint,
-        }))
+        }));
+        live::handed_out(made, Kind::Lease)
     }
 }
 
@@ -183,7 +185,7 @@ pub unsafe extern "C" fn gf_lease_report(
 /// is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_lease_free(lease: *mut gf_lease) {
-    if !lease.is_null() {
+    if !lease.is_null() && live::taken_back(lease, Kind::Lease, "gf_lease_free") {
         drop(Box::from_raw(lease));
     }
 }

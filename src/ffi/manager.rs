@@ -4,6 +4,7 @@ use std::ffi::c_char;
 
 use super::error::gf_error;
 use super::lease::{gf_lease, read_headers};
+use super::live::{self, Kind};
 use super::{gf_status, guard, handle, opt_str_arg, out_arg, owned_string, str_arg};
 use crate::error::Error;
 use crate::pool::{
@@ -82,16 +83,18 @@ pub(crate) unsafe fn resource_arg(resource: *const c_char) -> Result<String, Err
 /// Creates an empty pool: rate-aware, no reserve. Never NULL.
 #[no_mangle]
 pub extern "C" fn gf_token_manager_new() -> *mut gf_token_manager {
-    Box::into_raw(Box::new(gf_token_manager {
+    let manager = Box::into_raw(Box::new(gf_token_manager {
         manager: TokenManager::new(),
-    }))
+    }));
+    live::handed_out(manager, Kind::TokenManager)
 }
 
 /// Frees the caller's handle. Clients built with the pool keep it alive
 /// until they are freed. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_token_manager_free(manager: *mut gf_token_manager) {
-    if !manager.is_null() {
+    if !manager.is_null() && live::taken_back(manager, Kind::TokenManager, "gf_token_manager_free")
+    {
         drop(Box::from_raw(manager));
     }
 }

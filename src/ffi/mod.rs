@@ -11,6 +11,7 @@
 pub mod client;
 pub mod error;
 pub mod lease;
+mod live;
 pub mod log;
 pub mod manager;
 pub mod request;
@@ -21,6 +22,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::Error;
 use error::gf_error;
+use live::Kind;
 
 /// Status of every fallible function, and of every async completion.
 /// The numbers are stable: grouped by tens, never reused.
@@ -115,7 +117,7 @@ where
     let status = error.status;
     if !err.is_null() {
         // SAFETY: the caller passed a writable `gf_error **` (header contract).
-        unsafe { *err = Box::into_raw(Box::new(error)) };
+        unsafe { *err = live::handed_out(Box::into_raw(Box::new(error)), Kind::Error) };
     }
     status
 }
@@ -180,7 +182,7 @@ pub(crate) unsafe fn handle<'a, T>(ptr: *const T, what: &str) -> Result<&'a T, E
 /// A string for the caller to own and free with `gf_string_free`.
 pub(crate) fn owned_string(text: String) -> *mut c_char {
     // Our JSON and messages never contain NUL; replace one if it ever does.
-    CString::new(text)
+    let raw = CString::new(text)
         .unwrap_or_else(|e| {
             let cleaned: Vec<u8> = e
                 .into_vec()
@@ -189,13 +191,14 @@ pub(crate) fn owned_string(text: String) -> *mut c_char {
                 .collect();
             CString::new(cleaned).unwrap_or_default()
         })
-        .into_raw()
+        .into_raw();
+    live::handed_out(raw, Kind::String)
 }
 
 /// Frees a string the library returned (JSON documents). NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_string_free(s: *mut c_char) {
-    if !s.is_null() {
+    if !s.is_null() && live::taken_back(s, Kind::String, "gf_string_free") {
         drop(CString::from_raw(s));
     }
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::error::gf_error;
+use super::live::{self, Kind};
 use super::{gf_status, panic_message, Failure};
 use crate::cancel::CancelToken;
 use crate::runtime;
@@ -189,7 +190,10 @@ pub struct gf_request {
 
 impl gf_request {
     pub(crate) fn boxed(pending: Arc<Pending>) -> *mut gf_request {
-        Box::into_raw(Box::new(gf_request { pending }))
+        live::handed_out(
+            Box::into_raw(Box::new(gf_request { pending })),
+            Kind::Request,
+        )
     }
 }
 
@@ -224,7 +228,7 @@ pub unsafe extern "C" fn gf_request_is_done(request: *const gf_request) -> bool 
 /// once. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_request_free(request: *mut gf_request) {
-    if !request.is_null() {
+    if !request.is_null() && live::taken_back(request, Kind::Request, "gf_request_free") {
         drop(Box::from_raw(request));
     }
 }

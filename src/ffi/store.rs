@@ -8,6 +8,7 @@ use std::sync::RwLock;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::error::gf_error;
+use super::live::{self, Kind};
 use super::manager::{gf_token_manager, provider_arg};
 use super::{gf_status, guard, handle, opt_str_arg, out_arg, owned_string, str_arg};
 use crate::error::Error;
@@ -22,9 +23,10 @@ pub struct gf_store {
 
 impl gf_store {
     fn boxed(store: CredentialStore) -> *mut gf_store {
-        Box::into_raw(Box::new(gf_store {
+        let made = Box::into_raw(Box::new(gf_store {
             store: RwLock::new(store),
-        }))
+        }));
+        live::handed_out(made, Kind::Store)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, CredentialStore> {
@@ -172,7 +174,7 @@ pub unsafe extern "C" fn gf_store_open_with_key(
 /// Frees a store handle (the file stays). Its key is wiped. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_store_free(store: *mut gf_store) {
-    if !store.is_null() {
+    if !store.is_null() && live::taken_back(store, Kind::Store, "gf_store_free") {
         drop(Box::from_raw(store));
     }
 }
@@ -235,9 +237,10 @@ pub unsafe extern "C" fn gf_store_get_token(
             Error::NotFound("the store has no token with that fingerprint".into())
         })?;
         // A stored token passed `check_secret`: printable ASCII, no NUL.
-        *out_token = CString::new(credential.token.expose())
+        let secret = CString::new(credential.token.expose())
             .unwrap_or_default()
             .into_raw();
+        *out_token = live::handed_out(secret, Kind::Secret);
         Ok(())
     })
 }
@@ -245,7 +248,7 @@ pub unsafe extern "C" fn gf_store_get_token(
 /// Wipes and frees a secret returned by the library. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn gf_secret_free(secret: *mut c_char) {
-    if !secret.is_null() {
+    if !secret.is_null() && live::taken_back(secret, Kind::Secret, "gf_secret_free") {
         let mut bytes = CString::from_raw(secret).into_bytes();
         bytes.zeroize();
     }
