@@ -14,6 +14,9 @@ mod cancel;
 pub mod classify;
 pub mod error;
 mod ffi;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod github;
 pub mod pool;
 mod runtime;

@@ -7,7 +7,7 @@
 //! budget; 5xx and network errors are retried with backoff. Lists follow
 //! `Link: rel="next"` to the end.
 
-mod links;
+pub(crate) mod links;
 pub mod models;
 mod transport;
 
