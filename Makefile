@@ -97,3 +97,6 @@ clean:
 # (cpp-test, cpp-demo, ...).
 include bindings/go/go.mk
 include bindings/cpp/cpp.mk
+
+# gitfleet beside the Python reference (make bench-reference).
+include tests/bench/reference/reference.mk
