@@ -707,7 +707,9 @@ void gf_lease_free(gf_lease *lease);
  * `max_level` (a `gf_log_level`), replacing any earlier one; NULL or
  * `GF_LOG_OFF` turns logging off. `user_data` is passed back untouched and
  * must stay valid until the callback is replaced or removed. Process-wide.
- * Lines never contain a token.
+ * Lines never contain a token. Only the library's own lines come through,
+ * not those of the HTTP stack inside it (which, at trace level, show the
+ * raw bytes of each request, its token included).
  *
  * If the host process installed another Rust logger first, that one
  * keeps the lines and this returns `GF_STATUS_INVALID_ARGUMENT`.

@@ -15,6 +15,8 @@ pub mod log;
 pub mod manager;
 pub mod request;
 pub mod store;
+#[cfg(test)]
+mod tests;
 
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
