@@ -6,8 +6,9 @@
 //! Every call must end in a clear error or a bounded retry: it runs on its
 //! own thread under a deadline (never a hang), the emulator's log of
 //! arrivals bounds the requests sent (never a retry storm), and no error
-//! message carries a token. Timeouts and retry budgets are small so the
-//! whole file runs in a few seconds.
+//! message carries a token. Retry budgets are small, and only the clients
+//! that meet slow faults have a short timeout, so the whole file runs in
+//! seconds without a loaded machine's slowness adding requests.
 
 use std::collections::HashSet;
 use std::sync::mpsc;
@@ -21,8 +22,14 @@ use gitfleet_emulator::{Arrival, Config, Emulator, Fault, FaultRule, Faults, Tok
 const ALPHA: &str = "ghp_fault_alpha_0123456789";
 const BRAVO: &str = "ghp_fault_bravo_0123456789";
 
-/// Client timeout per phase: the slow faults below wait well past it.
-const TIMEOUT: Duration = Duration::from_millis(250);
+/// Client timeout per phase: long enough that a loaded machine running a
+/// debug build never times out a healthy answer (which would add requests
+/// to the counts below).
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The timeout of clients that meet slow faults, and how slow those are.
+const SHORT_TIMEOUT: Duration = Duration::from_secs(1);
+const SLOW: Duration = Duration::from_secs(6);
 
 /// The longest any single call below may take.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -56,22 +63,34 @@ fn pool_of(secrets: &[&str]) -> TokenManager {
     pool
 }
 
-/// A client with short timeouts and `max_retries`, on a pool of ALPHA and BRAVO.
+/// A client with `max_retries`, on a pool of ALPHA and BRAVO.
 fn client(emulator: &Emulator, max_retries: u32) -> Client {
-    client_on(
-        emulator,
-        pool_of(&[ALPHA, BRAVO]),
-        max_retries,
-        Duration::ZERO,
-    )
+    let pool = pool_of(&[ALPHA, BRAVO]);
+    with_timeout(emulator, pool, max_retries, Duration::ZERO, TIMEOUT)
+}
+
+/// The same with the short timeout, for slow faults.
+fn impatient_client(emulator: &Emulator, max_retries: u32) -> Client {
+    let pool = pool_of(&[ALPHA, BRAVO]);
+    with_timeout(emulator, pool, max_retries, Duration::ZERO, SHORT_TIMEOUT)
 }
 
 fn client_on(emulator: &Emulator, pool: TokenManager, max_retries: u32, wait: Duration) -> Client {
+    with_timeout(emulator, pool, max_retries, wait, TIMEOUT)
+}
+
+fn with_timeout(
+    emulator: &Emulator,
+    pool: TokenManager,
+    max_retries: u32,
+    wait: Duration,
+    timeout: Duration,
+) -> Client {
     Client::new(ClientOptions {
         base_url: emulator.base_url(),
         manager: Some(pool),
-        timeout: TIMEOUT,
-        connect_timeout: TIMEOUT,
+        timeout,
+        connect_timeout: timeout,
         max_retries,
         max_wait: wait,
         ..ClientOptions::default()
@@ -276,10 +295,9 @@ fn a_connection_cut_every_time_is_a_network_error_after_the_budget() {
 
 #[test]
 fn an_answer_slower_than_the_timeout_is_a_timeout_after_the_budget() {
-    let slow = Duration::from_secs(5);
-    for fault in [Fault::Slow(slow), Fault::StallBody(slow)] {
+    for fault in [Fault::Slow(SLOW), Fault::StallBody(SLOW)] {
         let emulator = emulator(vec![FaultRule::new(fault.clone())]);
-        let client = client(&emulator, 1);
+        let client = impatient_client(&emulator, 1);
 
         let started = Instant::now();
         match user(&client, "octocat") {
@@ -287,7 +305,7 @@ fn an_answer_slower_than_the_timeout_is_a_timeout_after_the_budget() {
             other => panic!("{fault:?}: expected a timeout, got {other:?}"),
         }
         assert!(
-            started.elapsed() < slow,
+            started.elapsed() < SLOW,
             "{fault:?}: the client gave up on its own timeout, not the server's pace"
         );
         assert_eq!(
@@ -300,10 +318,8 @@ fn an_answer_slower_than_the_timeout_is_a_timeout_after_the_budget() {
 
 #[test]
 fn one_slow_answer_is_retried_and_the_call_succeeds() {
-    let emulator = emulator(vec![
-        FaultRule::new(Fault::Slow(Duration::from_secs(5))).first(1)
-    ]);
-    let client = client(&emulator, 1);
+    let emulator = emulator(vec![FaultRule::new(Fault::Slow(SLOW)).first(1)]);
+    let client = impatient_client(&emulator, 1);
 
     assert_eq!(user(&client, "octocat").unwrap(), "octocat");
     assert_eq!(emulator.arrivals().len(), 2);
@@ -350,13 +366,13 @@ fn a_fault_on_page_two_then_recovery_gives_every_repository_exactly_once() {
         Fault::CutBody,
         Fault::CutHead,
         Fault::Drop,
-        Fault::Slow(Duration::from_secs(5)),
+        Fault::Slow(SLOW),
         Fault::SecondaryLimit(Some(60)),
         Fault::GarbageRateLimitHeaders,
         Fault::DuplicateRateLimitHeaders,
     ] {
         let emulator = emulator(vec![FaultRule::new(fault.clone()).on("page=2").first(1)]);
-        let client = client(&emulator, 2);
+        let client = impatient_client(&emulator, 2);
 
         let names = repository_names(&client, "bigorg").unwrap();
 
