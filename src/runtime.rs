@@ -12,6 +12,7 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::runtime::{Builder, Runtime};
@@ -37,6 +38,29 @@ static CENSUS: Mutex<Census> = Mutex::new(Census {
     helpers: 0,
 });
 static CENSUS_CHANGED: Condvar = Condvar::new();
+
+/// Threads to join once the census says they have done their work: the
+/// helpers, and the stoppers that join a stopped runtime's threads. A
+/// thread that has run its last line of library code is still in the
+/// process until joined; joining is what lets a host unload the library.
+static UNJOINED: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+
+fn unjoined() -> MutexGuard<'static, Vec<JoinHandle<()>>> {
+    UNJOINED.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Keeps `thread` to be joined later, first joining those that are done,
+/// so the list stays as short as the threads alive.
+fn keep_to_join(thread: JoinHandle<()>) {
+    let mut threads = unjoined();
+    let (done, running): (Vec<_>, Vec<_>) = threads.drain(..).partition(|t| t.is_finished());
+    *threads = running;
+    threads.push(thread);
+    drop(threads);
+    for thread in done {
+        let _ = thread.join();
+    }
+}
 
 struct Census {
     /// Threads alive per runtime, keyed by the runtime's generation.
@@ -180,12 +204,15 @@ where
     let spawned = std::thread::Builder::new()
         .name("gitfleet-callback".into())
         .spawn(run);
-    if spawned.is_err() {
-        if let Some(job) = take(&job) {
-            job();
+    match spawned {
+        Ok(thread) => keep_to_join(thread),
+        Err(_) => {
+            if let Some(job) = take(&job) {
+                job();
+            }
+            census().helpers -= 1;
+            CENSUS_CHANGED.notify_all();
         }
-        census().helpers -= 1;
-        CENSUS_CHANGED.notify_all();
     }
 }
 
@@ -222,16 +249,17 @@ pub(crate) fn shut_down(timeout: Duration, before_stopping: impl FnOnce()) -> St
     // be interrupted (ureq has no abort); it ends with the exchange, by the
     // client's timeout at most, and is reported as still running until then.
     if let Some(runtime) = runtime {
-        // On a thread of its own: tokio refuses to wait for its threads
+        // A stopper thread waits for the runtime's threads however long
+        // they take and joins them; this call waits for it only until the
+        // deadline, and a later shutdown joins what is left. On a thread
+        // of its own also because tokio refuses to wait for its threads
         // from inside an async context, which the caller's thread may be.
-        let left = deadline.saturating_duration_since(Instant::now());
+        let forever = Duration::from_secs(365 * 24 * 3600);
         let stopper = std::thread::Builder::new()
             .name("gitfleet-shutdown".into())
-            .spawn(move || runtime.shutdown_timeout(left));
+            .spawn(move || runtime.shutdown_timeout(forever));
         match stopper {
-            Ok(stopper) => {
-                let _ = stopper.join();
-            }
+            Ok(stopper) => keep_to_join(stopper),
             Err(error) => log::error!("could not start a thread to stop the runtime: {error}"),
         }
     }
@@ -240,7 +268,7 @@ pub(crate) fn shut_down(timeout: Duration, before_stopping: impl FnOnce()) -> St
     loop {
         let running = census.stopping();
         if running == 0 {
-            return Stopped::All;
+            break;
         }
         let now = Instant::now();
         if now >= deadline {
@@ -251,4 +279,12 @@ pub(crate) fn shut_down(timeout: Duration, before_stopping: impl FnOnce()) -> St
             .unwrap_or_else(|p| p.into_inner())
             .0;
     }
+    drop(census);
+    // Every counted thread has done its work: what is left of each is its
+    // exit, which these joins wait for.
+    let threads = std::mem::take(&mut *unjoined());
+    for thread in threads {
+        let _ = thread.join();
+    }
+    Stopped::All
 }
