@@ -85,6 +85,19 @@ static gf_client *dead_client(gf_token_manager *m)
     return client;
 }
 
+/* ---- gf_runtime_shutdown with err NULL ----------------------------------- */
+
+/* Stopping the runtime with err NULL: OK once every call has completed, and
+ * the next async call (err NULL too) runs on a fresh runtime. */
+static void test_runtime_shutdown(gf_client *client)
+{
+    int before = completions_now();
+    CHECK_STATUS(gf_runtime_shutdown(10000, NULL), GF_STATUS_OK);
+    CHECK_STATUS(gf_client_rate_limit_async(client, on_done, NULL, NULL, NULL), GF_STATUS_OK);
+    wait_for_completions(before + 1);
+    CHECK_STATUS(gf_runtime_shutdown(10000, NULL), GF_STATUS_OK);
+}
+
 /* ---- err may be NULL in every fallible call ------------------------------ */
 
 static void test_null_err_on_failure(gf_token_manager *m)
@@ -444,6 +457,7 @@ int main(void)
     test_blocking_client_calls(client);
     test_async_client_calls(client);
     test_store(m);
+    test_runtime_shutdown(client);
 
     gf_client_free(client);
     gf_token_manager_free(m);
