@@ -38,7 +38,8 @@ store-demo: build/token_manager build/store_tokens
 	DEMO_STORE_TOOL=build/store_tokens \
 		examples/run_token_manager.sh build/token_manager $(EMULATOR)
 
-test: lint rust-test c-test c-memcheck c-hardening c-asan c-tsan demo-test go-test go-demo-test cpp-test cpp-demo-test soak-short
+test: lint rust-test c-test c-memcheck c-hardening c-asan c-tsan demo-test go-test go-demo-test cpp-test cpp-demo-test soak-short \
+	fuzz-short miri
 
 lint:
 	$(CARGO) fmt --all --check
@@ -106,3 +107,7 @@ include tests/bench/reference/reference.mk
 
 # The soak under faults (soak, soak-short).
 include tests/soak.mk
+
+# Fuzzing (fuzz-short, fuzz) and Miri on the pure core (miri).
+include tests/fuzz/fuzz.mk
+include tests/miri.mk

@@ -3,12 +3,17 @@
 //!
 //! Each input writes one file into a private temporary directory and opens
 //! it with gf_store_open_with_key (a password would cost an Argon2id run
-//! per input). The file is either arbitrary bytes, or a well-formed header
+//! per input; gf_store_open is tried too, on files no password opens). The file is either arbitrary bytes, or a well-formed header
 //! followed by a fuzzed document encrypted under the right key, so that
 //! the document parser behind the AEAD is reached too. Then: list, get a
 //! token by a fuzzed fingerprint, load into a pool, save and remove. The
 //! header parser is also checked alone: what it accepts encodes back to
-//! the same bytes. Paths are fuzzed inside the directory only.
+//! the same bytes. Paths are fuzzed inside the directory only. A store is
+//! also created under a fuzzed key (gf_store_create_with_key).
+//!
+//! Limitation: gf_store_create, gf_store_create_with_params and
+//! gf_store_change_password are not fuzzed: each runs Argon2id (tens of
+//! milliseconds at the smallest parameters allowed) on every input.
 //!
 //! Checks: the common ones (no caught panic, an error exactly on failure,
 //! no secret in a message); a file that is not a valid store fails with
@@ -76,6 +81,10 @@ struct Input {
     key_len: u8,
     fingerprint: Vec<u8>,
     save: Option<Save>,
+    /// Opens the file with a password too (gf_store_open).
+    password: Option<Vec<u8>>,
+    /// Creates a fresh store with this key (gf_store_create_with_key).
+    new_key: Option<Vec<u8>>,
 }
 
 /// The arguments of one gf_store_save: provider, token suffix, username, host.
@@ -174,6 +183,61 @@ fn check_header_alone(bytes: &[u8]) {
     }
 }
 
+/// No file of this target can be opened with a password: raw bytes are not
+/// a store, and sealed ones are under a raw key. The password itself is
+/// fuzzed; Argon2id only runs when raw bytes happen to form a password
+/// header with parameters in range, and then fails the tag.
+unsafe fn open_with_password(path: &CStr, password: &[u8]) {
+    let password = c_string(&unmarked(password));
+    let mut store: *mut gf_store = ptr::null_mut();
+    let mut err: *mut gf_error = ptr::null_mut();
+    let status = gf_store_open(path.as_ptr(), password.as_ptr(), &mut store, &mut err);
+    assert_ne!(
+        status,
+        gf_status::GF_STATUS_OK,
+        "a store opened with a password"
+    );
+    assert!(store.is_null());
+    check(status, err, "open with a password");
+}
+
+/// A new store under a fuzzed key, next to the file: only a 32-byte key is
+/// taken, and the new store lists empty.
+unsafe fn create_with_key(dir: &std::path::Path, name: &[u8], key: &[u8]) {
+    let new_name = [name, b".new"].concat();
+    let path = dir.join(std::ffi::OsStr::from_bytes(&new_name));
+    let _ = std::fs::remove_file(&path);
+    let c_path = CString::new(path.as_os_str().as_bytes()).expect("no NUL");
+    let mut store: *mut gf_store = ptr::null_mut();
+    let mut err: *mut gf_error = ptr::null_mut();
+    let status = gf_store_create_with_key(
+        c_path.as_ptr(),
+        key.as_ptr(),
+        key.len(),
+        &mut store,
+        &mut err,
+    );
+    if key.len() != KEY.len() {
+        assert_eq!(status, gf_status::GF_STATUS_INVALID_ARGUMENT);
+    }
+    if check(status, err, "create_with_key") == gf_status::GF_STATUS_OK {
+        let mut json: *mut c_char = ptr::null_mut();
+        let mut err: *mut gf_error = ptr::null_mut();
+        check(
+            gf_store_list_json(store, &mut json, &mut err),
+            err,
+            "list new",
+        );
+        assert_eq!(take_string(json, "new store list"), "[]");
+        gf_store_free(store);
+    }
+    let _ = std::fs::remove_file(&path);
+    let lock = dir.join(std::ffi::OsStr::from_bytes(
+        &[new_name.as_slice(), b".lock"].concat(),
+    ));
+    let _ = std::fs::remove_file(lock);
+}
+
 unsafe fn run(input: &Input) {
     let dir = directory();
     let (bytes, tokens) = file_bytes(&input.file);
@@ -193,6 +257,12 @@ unsafe fn run(input: &Input) {
         return;
     }
     let c_path = CString::new(path.as_os_str().as_bytes()).expect("no NUL");
+    if let Some(password) = &input.password {
+        open_with_password(&c_path, password);
+    }
+    if let Some(key) = &input.new_key {
+        create_with_key(dir, &name, key);
+    }
 
     let key_len = if input.key_len.is_multiple_of(4) {
         usize::from(input.key_len)
