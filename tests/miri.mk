@@ -10,15 +10,16 @@
 # `rustup component add --toolchain nightly miri rust-src`). Where they are missing the
 # target prints that Miri was SKIPPED and succeeds.
 
-MIRI_TESTS ?= pool:: classify:: github::links::
+MIRI_TESTS     ?= pool:: classify:: github::links::
+MIRI_TOOLCHAIN ?= nightly
 
 .PHONY: miri
 
 miri:
-	@if cargo +nightly miri --version >/dev/null 2>&1; then \
-		echo "cargo +nightly miri test --lib -p gitfleet -- $(MIRI_TESTS)"; \
-		cargo +nightly miri test --lib -p gitfleet -- $(MIRI_TESTS); \
+	@if cargo +$(MIRI_TOOLCHAIN) miri --version >/dev/null 2>&1; then \
+		echo "cargo +$(MIRI_TOOLCHAIN) miri test --lib -p gitfleet -- $(MIRI_TESTS)"; \
+		cargo +$(MIRI_TOOLCHAIN) miri test --lib -p gitfleet -- $(MIRI_TESTS); \
 	else \
-		echo "miri: SKIPPED: Miri is not installed for the nightly toolchain"; \
+		echo "miri: SKIPPED: Miri is not installed for toolchain $(MIRI_TOOLCHAIN)"; \
 		echo "miri: (rustup component add --toolchain nightly miri rust-src)"; \
 	fi

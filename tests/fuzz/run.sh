@@ -80,7 +80,7 @@ run_one() {
     local execs files bytes crashes
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     files=$(find "$work/corpus/$t" -type f | wc -l)
-    bytes=$(du -sk "$work/corpus/$t" | cut -f1)
+    bytes=$(find "$work/corpus/$t" -type f -printf '%s\n' | awk '{ n += $1 } END { printf "%d", n / 1024 }')
     crashes=$(find "$work/artifacts/$t" -type f | wc -l)
     echo "fuzz: $t: ${took} s, ${execs:-?} executions, corpus ${files} inputs (${bytes} KiB)," \
         "${crashes} crash input(s) in $work/artifacts/$t"

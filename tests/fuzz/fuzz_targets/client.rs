@@ -77,8 +77,9 @@ fn serve(listener: TcpListener) {
                 Ok(0) | Err(_) => break,
                 Ok(_) if header == "\r\n" => break,
                 Ok(_) => {
-                    let (name, value) = header.trim_end().split_once(':').unwrap_or((&header, ""));
-                    headers.push((name.to_ascii_lowercase(), value.trim().to_string()));
+                    let header = header.trim_end_matches(['\r', '\n']);
+                    let (name, value) = header.split_once(':').unwrap_or((header, ""));
+                    headers.push((name.to_ascii_lowercase(), ows_trimmed(value).to_string()));
                 }
             }
         }
@@ -93,6 +94,12 @@ fn serve(listener: TcpListener) {
         );
         let _ = (&stream).write_all(answer.as_bytes());
     }
+}
+
+/// A header value without the optional white space (SP, HTAB) around it,
+/// which HTTP says is not part of the value.
+fn ows_trimmed(value: &str) -> &str {
+    value.trim_matches([' ', '\t'])
 }
 
 fn take_seen() -> Vec<Seen> {
@@ -175,7 +182,7 @@ fn check_request(seen: &Seen, path: &str, user_agent: &str, token: Option<&str>)
     let header = |name: &str| seen.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v);
     assert_eq!(
         header("user-agent").map(String::as_str),
-        Some(user_agent),
+        Some(ows_trimmed(user_agent)),
         "{seen:?}"
     );
     if let Some(token) = token {
@@ -195,9 +202,10 @@ extern "C" fn on_done(
     json: *const c_char,
     error: *const gf_error,
 ) {
-    // SAFETY: user_data is the sender passed by `run_async`, alive until
-    // this one callback has been received.
-    let sender = unsafe { &*(user_data as *const mpsc::Sender<(gf_status, bool)>) };
+    // SAFETY: user_data is the boxed sender `run_async` gave this call,
+    // owned by the callback from here (a second callback would be a double
+    // free, which AddressSanitizer reports).
+    let sender = unsafe { Box::from_raw(user_data as *mut mpsc::Sender<(gf_status, bool)>) };
     let consistent = if status == gf_status::GF_STATUS_OK {
         !json.is_null() && error.is_null()
     } else {
@@ -235,7 +243,9 @@ unsafe fn run_blocking(client: *const gf_client, call: &Call, args: &[CString]) 
 
 unsafe fn run_async(client: *const gf_client, call: &Call, args: &[CString]) -> gf_status {
     let (sender, receiver) = mpsc::channel::<(gf_status, bool)>();
-    let user_data = &sender as *const mpsc::Sender<(gf_status, bool)> as *mut c_void;
+    // The callback owns its sender: one on this stack could be dropped
+    // while the callback is still inside `send`, after `recv` returned.
+    let user_data = Box::into_raw(Box::new(sender)) as *mut c_void;
     let cb = Some(
         on_done as unsafe extern "C" fn(*mut c_void, gf_status, *const c_char, *const gf_error),
     );
@@ -261,6 +271,10 @@ unsafe fn run_async(client: *const gf_client, call: &Call, args: &[CString]) -> 
     if check(status, err, "async call") != gf_status::GF_STATUS_OK {
         assert!(request.is_null());
         assert!(receiver.try_recv().is_err(), "a refused call called back");
+        // Not accepted, so never called back: the sender is still ours.
+        drop(Box::from_raw(
+            user_data as *mut mpsc::Sender<(gf_status, bool)>,
+        ));
         return status;
     }
     let (completed, consistent) = receiver
@@ -280,15 +294,28 @@ unsafe fn try_options(input: &Input) {
     let options = gf_client_options_new();
     let mut err: *mut gf_error = ptr::null_mut();
     let url = c_string(&unmarked(&input.base_url));
-    check(
+    let set = check(
         gf_client_options_set_base_url(options, url.as_ptr(), &mut err),
         err,
         "base_url",
     );
+    // Refused (not UTF-8): the options keep their default base URL.
+    assert_eq!(
+        set == gf_status::GF_STATUS_OK,
+        url.to_str().is_ok(),
+        "{url:?}"
+    );
     let mut client: *mut gf_client = ptr::null_mut();
     let mut err: *mut gf_error = ptr::null_mut();
     let status = gf_client_new(options, &mut client, &mut err);
-    if check(status, err, "client_new") == gf_status::GF_STATUS_OK {
+    if set != gf_status::GF_STATUS_OK {
+        assert_eq!(
+            status,
+            gf_status::GF_STATUS_OK,
+            "the default base URL refused"
+        );
+        gf_client_free(client);
+    } else if check(status, err, "client_new") == gf_status::GF_STATUS_OK {
         let text = url.to_string_lossy().trim().to_ascii_lowercase();
         assert!(
             text.starts_with("http://") || text.starts_with("https://"),
