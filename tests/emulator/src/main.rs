@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use gitfleet_emulator::{Config, Emulator, OwnerSpec, PrimaryStatus, TokenSpec};
+use gitfleet_emulator::{Config, Emulator, FaultRule, OwnerSpec, PrimaryStatus, TokenSpec};
 
 const USAGE: &str = "\
 usage: gitfleet-emulator [--port N] [--token SECRET[:QUOTA]]... [--revoked SECRET]...
                          [--window SECS] [--search-quota N] [--primary-status 403|429]
                          [--delay-ms N] [--clock-offset SECS] [--lifetime SECS] [--demo]
-                         [--owner LOGIN:REPOS]... [--exit-on-stdin-eof]
+                         [--owner LOGIN:REPOS]... [--fault RULE]... [--exit-on-stdin-eof]
 
 Serves a few GitHub REST API endpoints with per-token rate limits on 127.0.0.1.
 
@@ -28,6 +28,13 @@ Serves a few GitHub REST API endpoints with per-token rate limits on 127.0.0.1.
   --lifetime SECS        exit after this long; 0 never (default 600)
   --owner LOGIN:REPOS    add a user owning REPOS generated repositories (benchmarks use
                          one with 100, a full page)
+  --fault RULE           inject a fault: KIND[,first=N|,every=N][,on=TEXT], where KIND is
+                         status-CODE, cut-body, cut-head, drop, slow-MS, stall-body-MS,
+                         truncated-json, malformed-json, garbage-ratelimit,
+                         duplicate-ratelimit, link-loop-PAGE, secondary[-SECS],
+                         echo-credentials; it fires on
+                         every request whose path and query contain TEXT (default: all),
+                         or only on the first N or every Nth of them
   --demo                 tokens demo_token_alpha and demo_token_bravo (quota 2),
                          demo_token_revoked (revoked), 8-second windows
   --exit-on-stdin-eof    also exit when standard input is closed
@@ -117,6 +124,7 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
     let mut lifetime = 600;
     let mut exit_on_stdin_eof = false;
     let mut owners = Vec::new();
+    let mut faults = Vec::new();
 
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
@@ -148,6 +156,7 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
             Long("clock-offset") => clock_offset = Some(parser.value()?.parse()?),
             Long("lifetime") => lifetime = parser.value()?.parse()?,
             Long("owner") => owners.push(owner_spec(parser.value()?)?),
+            Long("fault") => faults.push(parser.value()?.parse::<FaultRule>()?),
             _ => return Err(arg.unexpected()),
         }
     }
@@ -168,6 +177,7 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
     config.delay = delay.unwrap_or(config.delay);
     config.clock_offset_secs = clock_offset.unwrap_or(config.clock_offset_secs);
     config.lifetime = (lifetime > 0).then(|| Duration::from_secs(lifetime));
+    config.faults.rules = faults;
     Ok(Some(Options {
         config,
         port,
