@@ -14,11 +14,13 @@
 //
 // The Go side is also timed through Client.Raw() (the JSON bytes, not
 // decoded), which separates the wrapper's own cost (cgo, handle, channel,
-// copy) from decoding. The Go package's blocking methods run over the C
-// API's async functions (so that a context or Close can end them); the
-// blocking rows therefore also time a C async call waited for alone
-// ("C async"), the part of the difference that is the library's own
-// hand-over to its runtime rather than Go's.
+// copy) from decoding. The Go package's methods run over the C API's async
+// functions (so that a context or Close can end them); the blocking rows
+// therefore also time a C async call waited for alone ("C async"), the
+// part of the difference that is the library's own hand-over to its
+// runtime rather than Go's. The Go calls use context.Background(), which
+// waits in C; "Go ctx" is the typed call with a cancellable context, which
+// waits for a callback into Go on a channel.
 //
 // Build and run from bindings/go (the release static library and emulator
 // must be built: cargo build --release -p gitfleet -p gitfleet-emulator
@@ -135,6 +137,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -196,6 +199,7 @@ func main() {
 		}
 	}
 	goCall := func(b body) {
+		var err error // per call: goroutines share these closures
 		if b == small {
 			_, err = client.RateLimit(ctx)
 		} else {
@@ -208,6 +212,7 @@ func main() {
 		check(err)
 	}
 	rawCall := func(b body) {
+		var err error // per call: goroutines share these closures
 		if b == small {
 			_, err = client.Raw().RateLimit(ctx)
 		} else {
@@ -218,9 +223,20 @@ func main() {
 
 	fmt.Printf("gitfleet Go call cost: Go package vs C API, wall time per call, %d cores, %s\n",
 		runtime.NumCPU(), runtime.Version())
-	fmt.Printf("%-6s %-14s %10s %10s %7s %12s %7s %14s %7s  target (typed Go <= %.2fx C)\n",
+	fmt.Printf("%-6s %-14s %10s %10s %7s %12s %7s %13s %7s %12s %7s  target (typed Go <= %.2fx C)\n",
 		"body", "mode", "C (us)", "Go (us)", "Go/C", "Go raw (us)", "raw/C", "C async (us)",
-		"async/C", target)
+		"async/C", "Go ctx (us)", "ctx/C", target)
+	cancellable, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	goCtxCall := func(b body) {
+		var err error // per call: goroutines share these closures
+		if b == small {
+			_, err = client.RateLimit(cancellable)
+		} else {
+			_, err = client.OwnerRepositories(cancellable, pageOwner)
+		}
+		check(err)
+	}
 	for _, b := range []body{small, page} {
 		samples := *rounds * 200
 		if b == page {
@@ -231,7 +247,7 @@ func main() {
 				fail("an async C call failed")
 			}
 		}
-		t := alternate(b, samples, cCall, goCall, rawCall, cAsync)
+		t := alternate(b, samples, cCall, goCall, rawCall, cAsync, goCtxCall)
 		row(b, "blocking", t...)
 		for _, n := range []int{16, 256} {
 			calls := 20 * max(n, 100)
@@ -246,8 +262,10 @@ func main() {
 			goFlight := func(call side) func(body, int) {
 				return func(b body, calls int) { goroutines(n, calls, b, call) }
 			}
-			t := batches(b, *rounds, calls, cFlight, goFlight(goCall), goFlight(rawCall))
-			row(b, fmt.Sprintf("%d in flight", n), t...)
+			t := batches(b, *rounds, calls, cFlight, goFlight(goCall), goFlight(rawCall),
+				goFlight(goCtxCall))
+			// No C async column: the C side is async already.
+			row(b, fmt.Sprintf("%d in flight", n), t[0], t[1], t[2], math.NaN(), t[3])
 		}
 	}
 }
@@ -315,16 +333,17 @@ func goroutines(n, calls int, b body, call side) {
 	wg.Wait()
 }
 
-// row prints C, Go, Go raw and, for blocking calls, C async.
+// row prints C, Go, Go raw, C async (NaN: none) and Go ctx.
 func row(b body, mode string, t ...float64) {
 	c, g, r := t[0], t[1], t[2]
 	verdict := "met"
 	if g/c > target {
 		verdict = "NOT met"
 	}
-	async := fmt.Sprintf("%14s %7s", "", "")
-	if len(t) > 3 {
-		async = fmt.Sprintf("%14.1f %7.3f", t[3], t[3]/c)
+	async := fmt.Sprintf("%13s %7s %12s %7s", "", "", "", "")
+	if len(t) > 4 {
+		async = fmt.Sprintf("%13.1f %7.3f %12.1f %7.3f", t[3], t[3]/c, t[4], t[4]/c)
+		async = strings.ReplaceAll(async, "NaN", "-")
 	}
 	fmt.Printf("%-6s %-14s %10.1f %10.1f %7.3f %12.1f %7.3f %s  %s\n", b, mode, c, g, g/c, r, r/c,
 		async, verdict)
