@@ -3,18 +3,20 @@
 //!
 //! ```sh
 //! make bench-build    # or: cargo build --release -p gitfleet -p gitfleet-emulator --bin gitfleet-emulator --example call_cost --example call_memory
-//! target/release/examples/call_memory                      # both parts
+//! target/release/examples/call_memory                      # both parts (64, 1000 in flight)
 //! target/release/examples/call_memory --in-flight 1000     # the first part only
 //! target/release/examples/call_memory --calls 1000000      # the second part only
 //! ```
 //!
 //! 1. In flight: after one blocking and one async call (runtime started,
-//!    one connection open), 1,000 async `gf_client_rate_limit_async` calls are started
+//!    one connection open), N async `gf_client_rate_limit_async` calls are started
 //!    against an emulator that waits 2 s before each answer: 64 go on the
 //!    wire (the runtime's limit), the rest wait in its queue. Resident size
 //!    and live heap are read once they are all parked, then the calls are
 //!    cancelled (each gets its one callback) and the figures read again once
-//!    the requests on the wire have drained.
+//!    the requests on the wire have drained. With N = 64 every call is on
+//!    the wire (a thread and a connection each); with N = 1,000 most wait
+//!    in the queue, so the figure is mostly what a queued call costs.
 //! 2. A million calls: async, 64 in flight, against an emulator that
 //!    answers at once; resident size and live heap every 100,000 calls.
 //!
@@ -102,6 +104,7 @@ fn main() {
     };
     match args.first().map(String::as_str) {
         None => {
+            in_flight(64);
             in_flight(1000);
             million(1_000_000);
         }
@@ -290,5 +293,12 @@ fn million(calls: usize) {
             grow(first.0, last.0) / 1024,
             grow(first.1, last.1) / 1024
         );
+        if let Some(middle) = samples.get(samples.len() / 2) {
+            println!(
+                "growth over the second half: resident {:+} KiB, live heap {:+} KiB",
+                grow(middle.0, last.0) / 1024,
+                grow(middle.1, last.1) / 1024
+            );
+        }
     }
 }
