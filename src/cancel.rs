@@ -1,5 +1,6 @@
 //! Cancellation that also interrupts waits.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,16 @@ use crate::error::{Error, Result};
 // Limitation: ureq cannot abort an exchange in progress, hence the above.
 #[derive(Debug, Clone, Default)]
 pub struct CancelToken {
-    inner: Arc<(Mutex<bool>, Condvar)>,
+    inner: Arc<Flag>,
+}
+
+/// The flag, read without a lock at every step of a call, and the lock and
+/// condition variable that wake a wait when it is raised.
+#[derive(Debug, Default)]
+struct Flag {
+    raised: AtomicBool,
+    lock: Mutex<()>,
+    wake: Condvar,
 }
 
 impl CancelToken {
@@ -24,14 +34,16 @@ impl CancelToken {
 
     /// Raises the flag and wakes any wait.
     pub fn cancel(&self) {
-        let (flag, wake) = &*self.inner;
-        *flag.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        wake.notify_all();
+        self.inner.raised.store(true, Ordering::SeqCst);
+        // Taking the lock orders the store before a sleeper's check or
+        // after its wait began, so the notification cannot be missed.
+        let _guard = self.inner.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.inner.wake.notify_all();
     }
 
     /// True once [`CancelToken::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
-        *self.inner.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.raised.load(Ordering::SeqCst)
     }
 
     /// `Err(Cancelled)` when cancelled.
@@ -46,15 +58,16 @@ impl CancelToken {
     /// Sleeps for `duration`, or less when cancelled (then `Err(Cancelled)`).
     pub fn sleep(&self, duration: Duration) -> Result<()> {
         let deadline = Instant::now() + duration;
-        let (flag, wake) = &*self.inner;
-        let mut cancelled = flag.lock().unwrap_or_else(|p| p.into_inner());
-        while !*cancelled {
+        let flag = &*self.inner;
+        let mut guard = flag.lock.lock().unwrap_or_else(|p| p.into_inner());
+        while !self.is_cancelled() {
             let now = Instant::now();
             if now >= deadline {
                 return Ok(());
             }
-            cancelled = wake
-                .wait_timeout(cancelled, deadline - now)
+            guard = flag
+                .wake
+                .wait_timeout(guard, deadline - now)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }

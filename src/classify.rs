@@ -83,37 +83,83 @@ impl ResponseHead {
             ..ResponseHead::default()
         };
         for (name, raw) in headers {
+            let Some(known) = Known::of(name) else {
+                continue;
+            };
+            let field = match known {
+                Known::Limit => Field::Count(&mut head.limit, u64::min),
+                Known::Remaining => Field::Count(&mut head.remaining, u64::min),
+                Known::Used => Field::Count(&mut head.used, u64::max),
+                Known::Reset => Field::Count(&mut head.reset_s, u64::max),
+                Known::RetryAfter => Field::Count(&mut head.retry_after_s, u64::max),
+                Known::Resource => Field::Resource(&mut head.resource),
+                Known::Date => Field::Date(&mut head.date_s),
+            };
             let Ok(value) = std::str::from_utf8(raw) else {
                 continue;
             };
             let value = value.trim();
-            let (slot, safest): (_, fn(u64, u64) -> u64) = match name.to_ascii_lowercase().as_str()
-            {
-                "x-ratelimit-limit" => (&mut head.limit, u64::min),
-                "x-ratelimit-remaining" => (&mut head.remaining, u64::min),
-                "x-ratelimit-used" => (&mut head.used, u64::max),
-                "x-ratelimit-reset" => (&mut head.reset_s, u64::max),
-                "retry-after" => (&mut head.retry_after_s, u64::max),
-                "x-ratelimit-resource" => {
-                    if head.resource.is_none() && is_resource_name(value) {
-                        head.resource = Some(value.to_ascii_lowercase());
+            match field {
+                Field::Count(slot, safest) => {
+                    if let Some(read) = parse_count(value) {
+                        *slot = Some(slot.map_or(read, |earlier| safest(earlier, read)));
                     }
-                    continue;
                 }
-                "date" => {
-                    if head.date_s.is_none() {
-                        head.date_s = parse_http_date(value);
+                Field::Resource(slot) => {
+                    if slot.is_none() && is_resource_name(value) {
+                        *slot = Some(value.to_ascii_lowercase());
                     }
-                    continue;
                 }
-                _ => continue,
-            };
-            if let Some(read) = parse_count(value) {
-                *slot = Some(slot.map_or(read, |earlier| safest(earlier, read)));
+                Field::Date(slot) => {
+                    if slot.is_none() {
+                        *slot = parse_http_date(value);
+                    }
+                }
             }
         }
         head
     }
+}
+
+/// The headers a [`ResponseHead`] reads.
+#[derive(Clone, Copy)]
+enum Known {
+    Limit,
+    Remaining,
+    Used,
+    Reset,
+    RetryAfter,
+    Resource,
+    Date,
+}
+
+impl Known {
+    const NAMES: [(&'static str, Known); 7] = [
+        ("x-ratelimit-limit", Known::Limit),
+        ("x-ratelimit-remaining", Known::Remaining),
+        ("x-ratelimit-used", Known::Used),
+        ("x-ratelimit-reset", Known::Reset),
+        ("x-ratelimit-resource", Known::Resource),
+        ("retry-after", Known::RetryAfter),
+        ("date", Known::Date),
+    ];
+
+    /// The header `name` is, in any case; `None` for the others. (Lengths
+    /// differ for most names, so most comparisons stop there.)
+    fn of(name: &str) -> Option<Known> {
+        Known::NAMES
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(name))
+            .map(|&(_, known)| known)
+    }
+}
+
+/// Where one header of interest goes in a [`ResponseHead`].
+enum Field<'a> {
+    /// A figure, and which of two readings is the safest for the quota.
+    Count(&'a mut Option<u64>, fn(u64, u64) -> u64),
+    Resource(&'a mut Option<String>),
+    Date(&'a mut Option<u64>),
 }
 
 /// What a response means for the token that sent it.
@@ -327,11 +373,26 @@ pub fn parse_count(value: &str) -> Option<u64> {
     (parsed <= MAX_HEADER_VALUE).then_some(parsed)
 }
 
+/// Reads an HTTP date as Unix seconds. Every response of one second
+/// carries the same text, so each thread remembers the last one it read.
 fn parse_http_date(value: &str) -> Option<u64> {
-    let time = httpdate::parse_http_date(value).ok()?;
-    time.duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_secs())
+    thread_local! {
+        static LAST: std::cell::RefCell<(String, Option<u64>)> =
+            const { std::cell::RefCell::new((String::new(), None)) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != value {
+            let parsed = httpdate::parse_http_date(value)
+                .ok()
+                .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs());
+            last.0.clear();
+            last.0.push_str(value);
+            last.1 = parsed;
+        }
+        last.1
+    })
 }
 
 fn is_resource_name(value: &str) -> bool {

@@ -4,6 +4,14 @@ package gitfleet
 // cgo.Handle travels as user_data, the trampoline (callback.go) sends the
 // copied result on a buffered channel, and a cancelled context cancels
 // the C request.
+//
+// A call whose context can never end (context.Background, context.TODO)
+// waits in C instead (gfgo_waiter in gitfleet_go.h): the library's thread
+// copies the result and signals a condition variable, never entering Go,
+// and the calling goroutine's thread sleeps in gfgo_wait. That is cheaper
+// than a callback into Go plus a goroutine wake-up. Close and
+// ShutdownRuntime still end it: the library completes the call, which
+// signals the waiter.
 
 /*
 #include "gitfleet_go.h"
@@ -13,6 +21,8 @@ import "C"
 import (
 	"context"
 	"runtime"
+	"time"
+	"unsafe"
 )
 
 // op is one client call of the C API (gfgo_start in gitfleet_go.h).
@@ -75,9 +85,15 @@ func (c *Client) call(ctx context.Context, o op, args ...string) ([]byte, error)
 		}
 	}
 
+	if ctx.Done() == nil {
+		return c.callWaiting(o, cargs)
+	}
+
 	p := &pending{done: make(chan completion, 1)}
 	h := newHandle(p)
-	request, err := c.start(o, cargs, C.uintptr_t(h))
+	request, err := c.start(func(ptr *C.gf_client, request **C.gf_request, cerr **C.gf_error) C.gf_status {
+		return C.gfgo_start(ptr, C.int(o), cargs[0], cargs[1], C.uintptr_t(h), request, cerr)
+	})
 	if err != nil {
 		deleteHandle(h) // not accepted: the callback will never run
 		return nil, err
@@ -98,10 +114,59 @@ func (c *Client) call(ctx context.Context, o op, args ...string) ([]byte, error)
 	return result.json, result.err
 }
 
-// start makes the C call that starts o, under the read lock Close waits
-// for. On success the library has accepted the call and will run its
-// callback exactly once.
-func (c *Client) start(o op, args [2]*C.char, h C.uintptr_t) (*C.gf_request, error) {
+// callWaiting runs o waiting in C for its one callback (no context can
+// end it).
+//
+// Limitation: the calling goroutine holds its OS thread while it waits
+// (a blocked cgo call), so many such calls at once mean as many threads;
+// a cancellable context makes a call wait on a channel instead.
+func (c *Client) callWaiting(o op, cargs [2]*C.char) ([]byte, error) {
+	w := C.gfgo_waiter_new()
+	if w == nil {
+		return nil, &Error{Status: StatusInternal, Message: "out of memory"}
+	}
+	defer C.gfgo_waiter_free(w)
+	request, err := c.start(func(ptr *C.gf_client, request **C.gf_request, cerr **C.gf_error) C.gf_status {
+		return C.gfgo_start_waiting(ptr, C.int(o), cargs[0], cargs[1], w, request, cerr)
+	})
+	if err != nil {
+		return nil, err // not accepted: the callback will never run
+	}
+	defer freeRequest(request)
+	C.gfgo_wait(w)
+	counters.callbacks.Add(1)
+	runtime.KeepAlive(c)
+	return waited(w)
+}
+
+// waited turns the outcome a gfgo_waiter copied into a result.
+func waited(w *C.gfgo_waiter) ([]byte, error) {
+	if w.status != C.GF_STATUS_OK {
+		if w.has_error == 0 {
+			return nil, &Error{Status: Status(w.status)}
+		}
+		err := &Error{
+			Status:     Status(w.err_status),
+			Message:    C.GoString(w.err_message),
+			HTTPStatus: int(w.err_http_status),
+			RetryAfter: time.Duration(w.err_retry_after) * time.Second,
+			Resource:   C.GoString(w.err_resource),
+		}
+		if w.err_reset != 0 {
+			err.Reset = time.Unix(int64(w.err_reset), 0)
+		}
+		return nil, err
+	}
+	if w.out_of_memory != 0 || w.json == nil {
+		return nil, &Error{Status: StatusInternal, Message: "no result document (out of memory?)"}
+	}
+	return C.GoBytes(unsafe.Pointer(w.json), C.int(w.json_len)), nil
+}
+
+// start makes the C call that starts a client call (begin, given the
+// client), under the read lock Close waits for. On success the library
+// has accepted the call and will run its callback exactly once.
+func (c *Client) start(begin func(*C.gf_client, **C.gf_request, **C.gf_error) C.gf_status) (*C.gf_request, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.ptr == nil {
@@ -109,7 +174,7 @@ func (c *Client) start(o op, args [2]*C.char, h C.uintptr_t) (*C.gf_request, err
 	}
 	var request *C.gf_request
 	var cerr *C.gf_error
-	status := C.gfgo_start(c.ptr, C.int(o), args[0], args[1], h, &request, &cerr)
+	status := begin(c.ptr, &request, &cerr)
 	runtime.KeepAlive(c)
 	if err := takeError(status, cerr); err != nil {
 		return nil, err

@@ -317,7 +317,7 @@ impl Client {
             Some(member) => self.check_member(&mut call, member),
             None => {
                 let response = self.send_raw(&mut call, "/user", Some(token))?;
-                let verdict = classify(&response.head(), &error_body(&response), self.now_ms());
+                let verdict = classify(&response.head, &error_body(&response), self.now_ms());
                 self.validation(fingerprint, &verdict, &response)
             }
         }
@@ -439,13 +439,14 @@ impl Client {
     ) -> Result<RateLimit> {
         let rate_limit: RateLimit = decode(&response.body)?;
         if let (Some(member), Some(pool)) = (member, &self.inner.pool) {
-            let date_s = response.head().date_s;
+            let date_s = response.head.date_s;
             let now_ms = pool.clock_ms();
             for (name, figures) in &rate_limit.resources {
+                // The resource is named by `record_for`'s argument.
                 let verdict = Classification {
                     outcome: Outcome::Success,
                     figures: Some(Figures {
-                        resource: Some(name.clone()),
+                        resource: None,
                         limit: Some(figures.limit),
                         remaining: Some(figures.remaining),
                         used: Some(figures.used),
@@ -491,7 +492,7 @@ impl Client {
         member: Option<&Member>,
     ) -> Result<(RawResponse, Classification)> {
         let response = self.send_raw(call, path, member.map(|m| m.secret.expose()))?;
-        let verdict = classify(&response.head(), &error_body(&response), self.now_ms());
+        let verdict = classify(&response.head, &error_body(&response), self.now_ms());
         if let (Some(member), Some(pool)) = (member, &self.inner.pool) {
             pool.record_for(member.id, DEFAULT_RESOURCE, &verdict);
         }
@@ -596,24 +597,23 @@ impl Client {
             };
 
             let body = error_body(&response);
-            let head = response.head();
             let verdict = match lease {
                 Some(lease) => {
-                    let fingerprint = lease.fingerprint();
-                    let verdict = lease.report(&head, &body);
-                    log::debug!("GET {url} with token {fingerprint}: {}", response.status);
-                    verdict
+                    if log::log_enabled!(log::Level::Debug) {
+                        let fingerprint = lease.fingerprint();
+                        log::debug!("GET {url} with token {fingerprint}: {}", response.status);
+                    }
+                    lease.report(&response.head, &body)
                 }
-                None => classify(&head, &body, self.now_ms()),
+                None => classify(&response.head, &body, self.now_ms()),
             };
 
             match verdict.outcome {
                 Outcome::Success | Outcome::NotModified => {
-                    let next = links::next_link(response.header_values("link"));
                     return Ok(Page {
                         status: response.status,
                         body: response.body,
-                        next,
+                        next: response.next,
                     });
                 }
                 Outcome::Invalid

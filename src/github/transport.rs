@@ -2,49 +2,40 @@
 
 use std::time::Duration;
 
+use super::links;
 use crate::classify::ResponseHead;
 use crate::error::Error;
 
 /// Largest body read, so a runaway response cannot exhaust memory.
 const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The headers kept from a response: the ones the pool and pagination read.
-const KEPT_HEADERS: &[&str] = &[
-    "x-ratelimit-limit",
-    "x-ratelimit-remaining",
-    "x-ratelimit-used",
-    "x-ratelimit-reset",
-    "x-ratelimit-resource",
-    "retry-after",
-    "date",
-    "link",
-];
+/// Idle connections kept open: as many as the async runtime runs calls at
+/// once (ureq keeps 10 in all by default, so concurrent calls beyond that
+/// would open and close a connection each time).
+const IDLE_CONNECTIONS: usize = 64;
 
-/// A response read in full.
+/// The buffers ureq gives each connection (128 KiB each by default, zeroed
+/// when the connection opens). The output one holds a request head, the
+/// input one must hold a response head (GitHub's are a few kilobytes);
+/// bodies stream through it.
+// Limitation: a call on the wire holds one blocking thread and one
+// connection with these buffers: about 51 KiB of heap and 89 KiB resident
+// per call (tests/bench/call_memory.rs, 64 calls on the wire), far above
+// the 16 KiB a call in flight should cost; only calls waiting in the
+// runtime's queue are small (about 0.4 KiB). Idle connections keep their
+// buffers too.
+const OUTPUT_BUFFER_BYTES: usize = 16 * 1024;
+const INPUT_BUFFER_BYTES: usize = 32 * 1024;
+
+/// A response read in full, its head already read for the classifier.
 #[derive(Debug, Clone)]
 pub(crate) struct RawResponse {
     pub status: u16,
-    pub headers: Vec<(&'static str, Vec<u8>)>,
+    /// The rate-limit figures, `retry-after` and `date`, parsed once.
+    pub head: ResponseHead,
+    /// The `rel="next"` target of the `Link` header, if any.
+    pub next: Option<String>,
     pub body: Vec<u8>,
-}
-
-impl RawResponse {
-    pub fn head(&self) -> ResponseHead {
-        ResponseHead::from_pairs(
-            self.status,
-            self.headers
-                .iter()
-                .map(|(name, value)| (*name, value.as_slice())),
-        )
-    }
-
-    /// Every value of a kept header, in order.
-    pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| *n == name)
-            .filter_map(|(_, v)| std::str::from_utf8(v).ok())
-    }
 }
 
 /// One ureq agent (one connection pool) for every request of a client.
@@ -73,7 +64,10 @@ impl Transport {
             .timeout_recv_response(Some(config.timeout))
             .timeout_recv_body(Some(config.timeout))
             .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
-            .max_idle_connections_per_host(64)
+            .max_idle_connections(IDLE_CONNECTIONS)
+            .max_idle_connections_per_host(IDLE_CONNECTIONS)
+            .input_buffer_size(INPUT_BUFFER_BYTES)
+            .output_buffer_size(OUTPUT_BUFFER_BYTES)
             .build()
             .new_agent();
         Transport { agent }
@@ -95,14 +89,20 @@ impl Transport {
 
         let mut response = request.call().map_err(transport_error)?;
         let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| {
-                let kept = KEPT_HEADERS.iter().find(|k| name.as_str() == **k)?;
-                Some((*kept, value.as_bytes().to_vec()))
-            })
-            .collect();
+        // Read straight from ureq's header map: no header is copied.
+        let headers = response.headers();
+        let head = ResponseHead::from_pairs(
+            status,
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        );
+        let next = links::next_link(
+            headers
+                .get_all("link")
+                .iter()
+                .filter_map(|value| value.to_str().ok()),
+        );
         let mut body = response
             .body_mut()
             .with_config()
@@ -116,7 +116,8 @@ impl Transport {
         }
         Ok(RawResponse {
             status,
-            headers,
+            head,
+            next,
             body,
         })
     }

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use gitfleet_emulator::{Config, Emulator, FaultRule, PrimaryStatus, TokenSpec};
+use gitfleet_emulator::{Config, Emulator, FaultRule, OwnerSpec, PrimaryStatus, TokenSpec};
 
 const USAGE: &str = "\
 usage: gitfleet-emulator [--port N] [--token SECRET[:QUOTA]]... [--revoked SECRET]...
                          [--window SECS] [--search-quota N] [--primary-status 403|429]
                          [--delay-ms N] [--clock-offset SECS] [--lifetime SECS] [--demo]
-                         [--fault RULE]... [--exit-on-stdin-eof]
+                         [--owner LOGIN:REPOS]... [--fault RULE]... [--exit-on-stdin-eof]
 
 Serves a few GitHub REST API endpoints with per-token rate limits on 127.0.0.1.
 
@@ -26,6 +26,8 @@ Serves a few GitHub REST API endpoints with per-token rate limits on 127.0.0.1.
   --delay-ms N           wait this long before answering each request (default 0)
   --clock-offset SECS    shift the server clock, may be negative (default 0)
   --lifetime SECS        exit after this long; 0 never (default 600)
+  --owner LOGIN:REPOS    add a user owning REPOS generated repositories (benchmarks use
+                         one with 100, a full page)
   --fault RULE           inject a fault: KIND[,first=N|,every=N][,on=TEXT], where KIND is
                          status-CODE, cut-body, cut-head, drop, slow-MS, stall-body-MS,
                          truncated-json, malformed-json, garbage-ratelimit,
@@ -121,6 +123,7 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
     let mut clock_offset = None;
     let mut lifetime = 600;
     let mut exit_on_stdin_eof = false;
+    let mut owners = Vec::new();
     let mut faults = Vec::new();
 
     let mut parser = lexopt::Parser::from_env();
@@ -152,6 +155,7 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
             Long("delay-ms") => delay = Some(Duration::from_millis(parser.value()?.parse()?)),
             Long("clock-offset") => clock_offset = Some(parser.value()?.parse()?),
             Long("lifetime") => lifetime = parser.value()?.parse()?,
+            Long("owner") => owners.push(owner_spec(parser.value()?)?),
             Long("fault") => faults.push(parser.value()?.parse::<FaultRule>()?),
             _ => return Err(arg.unexpected()),
         }
@@ -163,6 +167,10 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
         Config::default()
     };
     config.tokens.extend(tokens);
+    config
+        .owners
+        .retain(|o| !owners.iter().any(|n: &OwnerSpec| n.login == o.login));
+    config.owners.extend(owners);
     config.window = window.unwrap_or(config.window);
     config.search_quota = search_quota.unwrap_or(config.search_quota);
     config.primary_status = primary_status.unwrap_or(config.primary_status);
@@ -175,6 +183,27 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
         port,
         exit_on_stdin_eof,
     }))
+}
+
+/// `LOGIN:REPOS`: a user with that many generated repositories.
+fn owner_spec(value: std::ffi::OsString) -> Result<OwnerSpec, lexopt::Error> {
+    let value = value.into_string().map_err(|_| "--owner must be ASCII")?;
+    let (login, repos) = value.split_once(':').ok_or("--owner takes LOGIN:REPOS")?;
+    let login_ok = !login.is_empty()
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !login_ok {
+        return Err("an --owner login is letters, digits, '-' or '_'".into());
+    }
+    let repos = repos
+        .parse()
+        .map_err(|_| "--owner takes LOGIN:REPOS, REPOS a number")?;
+    Ok(OwnerSpec {
+        login: login.to_string(),
+        repos,
+        is_org: false,
+    })
 }
 
 /// `SECRET` or `SECRET:QUOTA`; the quota defaults to GitHub's 5000.

@@ -85,6 +85,7 @@ fn tokens_and_options_from_the_command_line() {
         &[
             &args[..],
             &["--primary-status", "429", "--exit-on-stdin-eof"],
+            &["--owner", "hundred:100", "--owner", "octocat:2"],
         ]
         .concat(),
     );
@@ -96,6 +97,15 @@ fn tokens_and_options_from_the_command_line() {
     let user = format!("{base}/users/octocat");
     assert_eq!(client.get(&user, Some("cli_a")).status, 200);
     assert_eq!(client.get(&user, Some("cli_a")).status, 429);
+
+    let page = client.get(
+        &format!("{base}/users/hundred/repos?per_page=100"),
+        Some("cli_b"),
+    );
+    assert_eq!(page.json().as_array().map(Vec::len), Some(100));
+    assert_eq!(page.link("next"), None, "exactly one full page");
+    let replaced = client.get(&format!("{base}/users/octocat/repos"), Some("cli_b"));
+    assert_eq!(replaced.json().as_array().map(Vec::len), Some(2));
 
     drop(child.stdin.take());
     assert!(
