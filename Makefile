@@ -38,7 +38,7 @@ store-demo: build/token_manager build/store_tokens
 	DEMO_STORE_TOOL=build/store_tokens \
 		examples/run_token_manager.sh build/token_manager $(EMULATOR)
 
-test: lint rust-test c-test c-memcheck demo-test go-test go-demo-test cpp-test cpp-demo-test
+test: lint rust-test c-test c-memcheck demo-test go-test go-demo-test cpp-test cpp-demo-test soak-short
 
 lint:
 	$(CARGO) fmt --all --check
@@ -97,3 +97,9 @@ clean:
 # (cpp-test, cpp-demo, ...).
 include bindings/go/go.mk
 include bindings/cpp/cpp.mk
+
+# gitfleet beside the Python reference (make bench-reference).
+include tests/bench/reference/reference.mk
+
+# The soak under faults (soak, soak-short).
+include tests/soak.mk

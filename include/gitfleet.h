@@ -48,7 +48,8 @@
  * takes (callback, user_data) and may return a gf_request handle. An
  * accepted async call (GF_STATUS_OK returned) gets exactly one callback:
  * success, error, GF_STATUS_CANCELLED (gf_request_cancel) or
- * GF_STATUS_SHUT_DOWN (gf_client_free while in flight). It runs on a library
+ * GF_STATUS_SHUT_DOWN (gf_client_free or gf_runtime_shutdown while in
+ * flight). It runs on a library
  * thread, never inside the initiating call. If the initiating call fails,
  * the callback is never called. The callback's json and error arguments are
  * borrowed for its duration. user_data must stay valid until the callback
@@ -57,8 +58,12 @@
  * Runtime. Async calls run on an internal runtime started on first use,
  * with a bounded number of threads (64 calls at once; more wait in a
  * queue). A cancelled call whose request is already on the wire keeps its
- * thread until that exchange ends or times out. No panic crosses this
- * boundary: a bug inside the library gives GF_STATUS_INTERNAL.
+ * thread until that exchange ends or times out. gf_runtime_shutdown stops
+ * the runtime (before unloading the library, or before fork()): pending
+ * calls complete with GF_STATUS_SHUT_DOWN and it waits, within a bound, for
+ * the library's threads to end; the next async call starts a fresh one.
+ * No panic crosses this boundary: a bug inside the library gives
+ * GF_STATUS_INTERNAL.
  *
  * JSON. API results are JSON documents of the library's models, with
  * GitHub's field names (see README.md, "Results").
@@ -137,7 +142,8 @@ typedef enum {
    */
   GF_STATUS_CANCELLED = 30,
   /**
-   * The client was freed while the request was in flight.
+   * The client was freed, or the runtime shut down
+   * (`gf_runtime_shutdown`), while the call was in flight.
    */
   GF_STATUS_SHUT_DOWN = 31,
   /**
@@ -707,7 +713,9 @@ void gf_lease_free(gf_lease *lease);
  * `max_level` (a `gf_log_level`), replacing any earlier one; NULL or
  * `GF_LOG_OFF` turns logging off. `user_data` is passed back untouched and
  * must stay valid until the callback is replaced or removed. Process-wide.
- * Lines never contain a token.
+ * Lines never contain a token. Only the library's own lines come through,
+ * not those of the HTTP stack inside it (which, at trace level, show the
+ * raw bytes of each request, its token included).
  *
  * If the host process installed another Rust logger first, that one
  * keeps the lines and this returns `GF_STATUS_INVALID_ARGUMENT`.
@@ -857,6 +865,29 @@ bool gf_request_is_done(const gf_request *request);
  * once. NULL is a no-op.
  */
 void gf_request_free(gf_request *request);
+
+/**
+ * Shuts the library's internal runtime down, for a host that wants no
+ * library thread left: before unloading the library, or before `fork()`.
+ *
+ * Every async call still pending gets its one callback now, with
+ * `GF_STATUS_SHUT_DOWN`, on a library thread; then the runtime's threads
+ * are stopped. Waits up to `timeout_ms` in all (0: do not wait) for every
+ * library thread to end and every such callback to return. Returns
+ * `GF_STATUS_OK` when none is left, `GF_STATUS_TIMEOUT` when some are
+ * still running: a request already on the wire cannot be interrupted, so
+ * its thread ends when the exchange does (by the client's timeout at
+ * most), its result dropped; call again to wait for them. The library
+ * must not be unloaded before this has returned `GF_STATUS_OK`.
+ *
+ * Clients, pools and requests stay valid. The next async call starts a
+ * fresh runtime; blocking calls never use it. Calling this while other
+ * threads start async calls is safe: each call is either completed with
+ * `GF_STATUS_SHUT_DOWN` or runs on the fresh runtime. Called from a
+ * callback (a library thread), it does nothing and returns
+ * `GF_STATUS_INVALID_ARGUMENT`.
+ */
+gf_status gf_runtime_shutdown(uint64_t timeout_ms, gf_error **err);
 
 /**
  * Creates an empty store at `path` (which must not exist), encrypted with

@@ -6,7 +6,9 @@
 //! - 401 means the token is invalid, whatever else the response says.
 //! - 403/429 naming a secondary limit (message or documentation URL, old
 //!   "abuse" wording included) or carrying `retry-after`: a secondary limit.
-//! - 403/429 with `x-ratelimit-remaining: 0`: the primary limit.
+//! - 403/429 with `x-ratelimit-remaining: 0`, or without a readable
+//!   remaining and with GitHub's "API rate limit exceeded" message: the
+//!   primary limit.
 //! - Any other 403: a plain error that leaves the token alone.
 
 use serde::Deserialize;
@@ -67,8 +69,11 @@ pub struct ResponseHead {
 impl ResponseHead {
     /// Reads a response head from `(name, value)` pairs. Names match without
     /// regard to case; a value that does not parse is treated as absent, so
-    /// bad headers never fail an otherwise good response. When a header is
-    /// repeated, the first readable value wins.
+    /// bad headers never fail an otherwise good response. When a figure is
+    /// repeated with different values (a proxy may add a stale copy), the
+    /// reading safest for the quota wins, whatever the order: the smallest
+    /// limit and remaining, the largest used, reset and retry-after. For
+    /// the resource and the date, the first readable value wins.
     pub fn from_pairs<'a, I>(status: u16, headers: I) -> Self
     where
         I: IntoIterator<Item = (&'a str, &'a [u8])>,
@@ -82,12 +87,13 @@ impl ResponseHead {
                 continue;
             };
             let value = value.trim();
-            let slot = match name.to_ascii_lowercase().as_str() {
-                "x-ratelimit-limit" => &mut head.limit,
-                "x-ratelimit-remaining" => &mut head.remaining,
-                "x-ratelimit-used" => &mut head.used,
-                "x-ratelimit-reset" => &mut head.reset_s,
-                "retry-after" => &mut head.retry_after_s,
+            let (slot, safest): (_, fn(u64, u64) -> u64) = match name.to_ascii_lowercase().as_str()
+            {
+                "x-ratelimit-limit" => (&mut head.limit, u64::min),
+                "x-ratelimit-remaining" => (&mut head.remaining, u64::min),
+                "x-ratelimit-used" => (&mut head.used, u64::max),
+                "x-ratelimit-reset" => (&mut head.reset_s, u64::max),
+                "retry-after" => (&mut head.retry_after_s, u64::max),
                 "x-ratelimit-resource" => {
                     if head.resource.is_none() && is_resource_name(value) {
                         head.resource = Some(value.to_ascii_lowercase());
@@ -102,8 +108,8 @@ impl ResponseHead {
                 }
                 _ => continue,
             };
-            if slot.is_none() {
-                *slot = parse_count(value);
+            if let Some(read) = parse_count(value) {
+                *slot = Some(slot.map_or(read, |earlier| safest(earlier, read)));
             }
         }
         head
@@ -191,6 +197,14 @@ impl ErrorBody {
         }
     }
 
+    /// GitHub's primary-limit message ("API rate limit exceeded for ...") or
+    /// documentation link.
+    fn names_primary_limit(&self) -> bool {
+        let hay = |s: &Option<String>| s.as_deref().unwrap_or("").to_ascii_lowercase();
+        hay(&self.message).contains("api rate limit exceeded")
+            || hay(&self.documentation_url).contains("primary-rate-limit")
+    }
+
     fn names_secondary_limit(&self) -> bool {
         let hay = |s: &Option<String>| s.as_deref().unwrap_or("").to_ascii_lowercase();
         let message = hay(&self.message);
@@ -246,7 +260,9 @@ fn limit_or_forbidden(
             from_retry_after,
         };
     }
-    if head.remaining == Some(0) {
+    // Without a readable remaining (garbled or missing headers), GitHub's
+    // own words still say the token is spent.
+    if head.remaining == Some(0) || (head.remaining.is_none() && body.names_primary_limit()) {
         let reset_ms = reset_ms
             .filter(|&reset| reset > now_ms)
             .unwrap_or(now_ms.saturating_add(DEFAULT_PRIMARY_WAIT_S * 1000));
@@ -368,15 +384,55 @@ mod tests {
     }
 
     #[test]
-    fn duplicated_header_keeps_first_readable_value() {
-        let h = head(
-            200,
-            &[
-                ("x-ratelimit-remaining", "7"),
-                ("x-ratelimit-remaining", "9"),
-            ],
+    fn duplicated_figures_are_read_pessimistically_in_any_order() {
+        let pairs = [
+            ("x-ratelimit-limit", "5000"),
+            ("x-ratelimit-limit", "60"),
+            ("x-ratelimit-remaining", "4999"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-used", "1"),
+            ("x-ratelimit-used", "60"),
+            ("x-ratelimit-reset", "1700003600"),
+            ("x-ratelimit-reset", "1700000100"),
+            ("retry-after", "5"),
+            ("retry-after", "30"),
+        ];
+        let mut reversed = pairs;
+        reversed.reverse();
+        for order in [&pairs, &reversed] {
+            let h = head(403, order);
+            assert_eq!(
+                (h.limit, h.remaining, h.used, h.reset_s, h.retry_after_s),
+                (Some(60), Some(0), Some(60), Some(1_700_003_600), Some(30))
+            );
+        }
+    }
+
+    #[test]
+    fn primary_limit_is_recognised_by_its_message_when_remaining_is_unreadable() {
+        let message = body("API rate limit exceeded for user ID 1.", "");
+        let garbled = head(403, &[("x-ratelimit-remaining", "-1")]);
+        assert_eq!(
+            classify(&garbled, &message, NOW).outcome,
+            Outcome::PrimaryLimit {
+                reset_ms: NOW + DEFAULT_PRIMARY_WAIT_S * 1000
+            }
         );
-        assert_eq!(h.remaining, Some(7));
+        let by_url = body(
+            "x",
+            "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api\
+             #about-primary-rate-limits",
+        );
+        assert!(matches!(
+            classify(&head(429, &[]), &by_url, NOW).outcome,
+            Outcome::PrimaryLimit { .. }
+        ));
+        // A readable remaining above zero is believed over the words.
+        let readable = head(403, &[("x-ratelimit-remaining", "12")]);
+        assert_eq!(
+            classify(&readable, &message, NOW).outcome,
+            Outcome::Forbidden
+        );
     }
 
     #[test]

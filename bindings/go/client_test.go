@@ -304,6 +304,45 @@ func TestPaginationOf250Repositories(t *testing.T) {
 	}
 }
 
+func TestShutdownRuntimeEndsCallsInFlightAndTheNextCallWorks(t *testing.T) {
+	url := startEmulator(t, "--token", "tok_a:1000", "--delay-ms", "300")
+	client := newClient(t, url, newPool(t, "tok_a"))
+
+	const calls = 8
+	errs := make(chan error, calls)
+	for range calls {
+		go func() {
+			_, err := client.User(context.Background(), "octocat")
+			errs <- err
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // the calls are in flight (300 ms each)
+	if err := ShutdownRuntime(10 * time.Second); err != nil {
+		t.Fatalf("ShutdownRuntime: %v", err)
+	}
+	closed := 0
+	for range calls {
+		select {
+		case err := <-errs:
+			if err != nil {
+				wantStatus(t, err, StatusShutDown, ErrClosed)
+				closed++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a call in flight did not return after ShutdownRuntime")
+		}
+	}
+	if closed == 0 {
+		t.Fatal("no call was in flight when the runtime stopped")
+	}
+	if _, err := client.User(testContext(t), "octocat"); err != nil {
+		t.Fatalf("a call after ShutdownRuntime: %v", err)
+	}
+	if err := ShutdownRuntime(10 * time.Second); err != nil {
+		t.Fatalf("ShutdownRuntime with nothing in flight: %v", err)
+	}
+}
+
 func TestClientCloseCompletesCallsInFlight(t *testing.T) {
 	url := startEmulator(t, "--token", "tok_a:1000", "--delay-ms", "300")
 	client := newClient(t, url, newPool(t, "tok_a"))

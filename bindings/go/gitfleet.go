@@ -13,11 +13,25 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"time"
 )
 
 // Version is the version of the linked C library, e.g. "0.1.0".
 func Version() string {
 	return C.GoString(C.gf_version())
+}
+
+// ShutdownRuntime stops the C library's internal runtime
+// (gf_runtime_shutdown), for a program that wants no library thread left,
+// e.g. before forking. Calls in flight return an error matching ErrClosed;
+// it then waits up to timeout for the library's threads to end, and
+// returns an error matching ErrTimeout if some are still finishing a
+// request on the wire (call it again to wait for them). Clients and pools
+// stay usable: the next call starts a fresh runtime.
+func ShutdownRuntime(timeout time.Duration) error {
+	var cerr *C.gf_error
+	status := C.gf_runtime_shutdown(C.uint64_t(timeout.Milliseconds()), &cerr)
+	return takeError(status, cerr)
 }
 
 // Fingerprint is the public name the library gives a token: the first 12

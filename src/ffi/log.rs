@@ -3,6 +3,10 @@
 //! The library logs through the `log` crate; nothing is printed. A host
 //! that wants the lines installs a callback. Lines name tokens by
 //! fingerprint only.
+//!
+//! Only the library's own lines are forwarded. Its HTTP stack logs too,
+//! and at trace level `ureq_proto` dumps every byte it writes, the
+//! `Authorization` header included; those lines never reach the callback.
 
 use std::ffi::{c_char, c_void, CString};
 use std::sync::RwLock;
@@ -52,9 +56,16 @@ static LOGGER: CallbackLogger = CallbackLogger {
     sink: RwLock::new(None),
 };
 
+/// True for the log targets of this crate (`gitfleet` and its modules).
+fn is_ours(target: &str) -> bool {
+    target
+        .strip_prefix("gitfleet")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+}
+
 impl log::Log for CallbackLogger {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
+        metadata.level() <= log::max_level() && is_ours(metadata.target())
     }
 
     fn log(&self, record: &log::Record<'_>) {
@@ -85,7 +96,9 @@ impl log::Log for CallbackLogger {
 /// `max_level` (a `gf_log_level`), replacing any earlier one; NULL or
 /// `GF_LOG_OFF` turns logging off. `user_data` is passed back untouched and
 /// must stay valid until the callback is replaced or removed. Process-wide.
-/// Lines never contain a token.
+/// Lines never contain a token. Only the library's own lines come through,
+/// not those of the HTTP stack inside it (which, at trace level, show the
+/// raw bytes of each request, its token included).
 ///
 /// If the host process installed another Rust logger first, that one
 /// keeps the lines and this returns `GF_STATUS_INVALID_ARGUMENT`.
@@ -140,4 +153,18 @@ fn level_filter(level: i32) -> Option<log::LevelFilter> {
 fn logger_is_ours() -> bool {
     let current = log::logger() as *const dyn log::Log as *const ();
     std::ptr::eq(current, &LOGGER as *const CallbackLogger as *const ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ours;
+
+    #[test]
+    fn only_this_crates_lines_are_forwarded() {
+        assert!(is_ours("gitfleet"));
+        assert!(is_ours("gitfleet::github"));
+        assert!(!is_ours("ureq_proto::util"));
+        assert!(!is_ours("ureq"));
+        assert!(!is_ours("gitfleet_emulator::server"));
+    }
 }

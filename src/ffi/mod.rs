@@ -15,6 +15,8 @@ pub mod log;
 pub mod manager;
 pub mod request;
 pub mod store;
+#[cfg(test)]
+mod tests;
 
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -53,7 +55,8 @@ pub enum gf_status {
     GF_STATUS_DECODE = 22,
     /// The caller cancelled the request.
     GF_STATUS_CANCELLED = 30,
-    /// The client was freed while the request was in flight.
+    /// The client was freed, or the runtime shut down
+    /// (`gf_runtime_shutdown`), while the call was in flight.
     GF_STATUS_SHUT_DOWN = 31,
     /// A file could not be read, written or locked.
     GF_STATUS_IO = 40,

@@ -535,6 +535,9 @@ impl Client {
     }
 
     /// Reads every page of a list, following `Link: rel="next"`.
+    // Limitation: a link back to a URL already read ends the call with an
+    // error, but a server that links to ever-new URLs is followed until the
+    // caller cancels; there is no cap on the number of pages.
     fn get_list<T: DeserializeOwned>(&self, call: &mut Call<'_>, path: &str) -> Result<Vec<T>> {
         let mut url = format!("{}?per_page={PER_PAGE}", self.url(path));
         let mut visited = HashSet::new();

@@ -103,17 +103,38 @@ impl Transport {
                 Some((*kept, value.as_bytes().to_vec()))
             })
             .collect();
-        let body = response
+        let mut body = response
             .body_mut()
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_vec()
             .map_err(transport_error)?;
+        if let (Some(token), false) = (token, (200..300).contains(&status)) {
+            // Error bodies become error messages: a server that quotes the
+            // request's credentials must not put them there.
+            mask(&mut body, token.as_bytes());
+        }
         Ok(RawResponse {
             status,
             headers,
             body,
         })
+    }
+}
+
+/// Overwrites every occurrence of `secret` in `body` with `*`, in place.
+fn mask(body: &mut [u8], secret: &[u8]) {
+    if secret.is_empty() {
+        return;
+    }
+    let mut start = 0;
+    while let Some(found) = body[start..]
+        .windows(secret.len())
+        .position(|window| window == secret)
+    {
+        let at = start + found;
+        body[at..at + secret.len()].fill(b'*');
+        start = at + secret.len();
     }
 }
 
@@ -130,5 +151,20 @@ fn transport_error(error: ureq::Error) -> Error {
         }
         ureq::Error::BadUri(uri) => Error::InvalidArgument(format!("bad URL: {uri}")),
         other => Error::Network(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn masks_every_copy_of_the_secret() {
+        let mut body = b"{\"message\":\"Bearer ghp_x, again ghp_x\"}".to_vec();
+        mask(&mut body, b"ghp_x");
+        assert_eq!(body, b"{\"message\":\"Bearer *****, again *****\"}");
+        let mut short = b"gh".to_vec();
+        mask(&mut short, b"ghp_x");
+        assert_eq!(short, b"gh");
     }
 }

@@ -376,6 +376,8 @@ impl CredentialStore {
                         .into(),
                 )
             })?;
+        // Limitation: a token with a `"` or a `\` in it (GitHub's never do)
+        // is unescaped in serde_json's scratch buffer, freed without a wipe.
         serde_json::from_slice(&plaintext)
             .map_err(|_| Error::Format("the credential store's contents are not readable".into()))
     }
@@ -388,8 +390,10 @@ impl CredentialStore {
             nonce,
         }
         .encode();
-        let plaintext =
-            Zeroizing::new(serde_json::to_vec(document).map_err(|e| Error::Format(e.to_string()))?);
+        let mut plaintext = WipingBuffer::default();
+        serde_json::to_writer(&mut plaintext, document)
+            .map_err(|e| Error::Format(e.to_string()))?;
+        let plaintext = plaintext.0;
         let cipher = XChaCha20Poly1305::new(self.key.as_ref().into());
         let ciphertext = cipher
             .encrypt(
@@ -405,6 +409,30 @@ impl CredentialStore {
         bytes.extend_from_slice(&header);
         bytes.extend_from_slice(&ciphertext);
         write_atomically(&self.path, &bytes)
+    }
+}
+
+/// A growing buffer for the plaintext document. `serde_json::to_vec` leaves
+/// a copy of what it has written so far in every block it outgrows; this
+/// wipes each block it leaves behind, and the last one when dropped.
+#[derive(Default)]
+struct WipingBuffer(Zeroizing<Vec<u8>>);
+
+impl Write for WipingBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let needed = self.0.len() + bytes.len();
+        if needed > self.0.capacity() {
+            let mut grown = Vec::with_capacity(needed.max(2 * self.0.capacity()).max(512));
+            grown.extend_from_slice(&self.0);
+            // The old block is wiped as its `Zeroizing` is dropped here.
+            self.0 = Zeroizing::new(grown);
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -1343,6 +1343,41 @@ static void test_free_client_in_flight(const char *slow_url)
     }
 }
 
+/* gf_runtime_shutdown completes every pending call (GF_STATUS_SHUT_DOWN, or
+ * its own result if that came first) before it returns, waits for the
+ * library's threads to end, and the next call starts a fresh runtime. */
+static void test_runtime_shutdown(const char *slow_url)
+{
+    enum { CALLS = 10 };
+    gf_client *client = client_for(slow_url, NULL, "c_tok_slow");
+    gf_request *requests[CALLS] = {NULL};
+    int started = 0;
+    reset_records();
+    for (int i = 0; i < CALLS; i++) {
+        gf_error *err = NULL;
+        gf_status status =
+            gf_client_user_async(client, "octocat", record_callback, &records[i], &requests[i], &err);
+        started += expect_ok_at(status, err, "async call", __FILE__, __LINE__);
+    }
+    EXPECT_OK(gf_runtime_shutdown(10000, &err));
+    CHECK(started == CALLS);
+    CHECK(completions() == started);
+    check_records(CALLS, GF_STATUS_SHUT_DOWN, GF_STATUS_OK);
+    for (int i = 0; i < CALLS; i++) {
+        CHECK(gf_request_is_done(requests[i]));
+        gf_request_free(requests[i]);
+    }
+
+    reset_records();
+    gf_request *again = NULL;
+    EXPECT_OK(gf_client_user_async(client, "octocat", record_callback, &records[0], &again, &err));
+    CHECK(wait_for_completions(1, CALLBACK_TIMEOUT_MS));
+    check_records(1, GF_STATUS_OK, GF_STATUS_OK);
+    gf_request_free(again);
+    gf_client_free(client);
+    EXPECT_OK(gf_runtime_shutdown(10000, &err));
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 /* ---- the log callback ---------------------------------------------------- */
@@ -1449,6 +1484,7 @@ int main(int argc, char **argv)
         test_cancel(slow_url);
         test_request_freed_before_completion(slow_url);
         test_free_client_in_flight(slow_url);
+        test_runtime_shutdown(slow_url);
     } else {
         printf("SKIP cancel and free-in-flight tests: no SLOW_BASE_URL given\n");
     }

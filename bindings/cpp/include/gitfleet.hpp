@@ -1853,6 +1853,18 @@ class Client {
     std::unique_ptr<gf_client, detail::ClientFree> handle_;
 };
 
+/// Stops the library's internal runtime (gf_runtime_shutdown), for a program that wants no
+/// library thread left, e.g. before unloading the library or forking. Every async call still
+/// pending completes with ShutDownError; then waits up to `timeout` for the library's threads
+/// to end. Throws TimeoutError when some are still finishing a request on the wire (call again
+/// to wait for them), InvalidArgument from inside a completion. Clients and pools stay
+/// valid: the next async call starts a fresh runtime. Thread-safe.
+inline void shutdown_runtime(std::chrono::milliseconds timeout) {
+    const auto ms = timeout.count() < 0 ? 0 : static_cast<std::uint64_t>(timeout.count());
+    detail::ErrorSlot err;
+    err.check(gf_runtime_shutdown(ms, err.out()));
+}
+
 } // namespace gitfleet
 
 #endif // GITFLEET_HPP

@@ -296,6 +296,26 @@ TEST(Shutdown, DestroyingTheClientCompletesEveryCallOnce) {
     EXPECT_EQ(pool.count_available(), 1u);
 }
 
+TEST(Shutdown, ShuttingTheRuntimeDownCompletesEveryCallOnceAndTheNextCallWorks) {
+    TokenManager pool = pool_of({"cpp_slow"});
+    constexpr std::size_t kCalls = 8;
+    Tally tally(kCalls);
+    Client client = client_for(slow_url(), pool);
+    for (std::size_t i = 0; i < kCalls; ++i) {
+        client.user_async("octocat", [&tally, i](Completion<User> done) {
+            tally.record(i, done.status());
+        });
+    }
+    shutdown_runtime(10s); // waits for the exchanges on the wire to end
+    ASSERT_TRUE(tally.wait_for(kCalls, kWait));
+    std::this_thread::sleep_for(200ms); // a late answer must not complete again
+    for (std::size_t i = 0; i < kCalls; ++i) {
+        EXPECT_EQ(tally.of(i), std::make_pair(1, Status::ShutDown)) << "call " << i;
+    }
+    EXPECT_EQ(client.user_async("octocat").get()->login, "octocat");
+    EXPECT_NO_THROW(shutdown_runtime(10s));
+}
+
 // ---- many threads ------------------------------------------------------------------------------
 
 TEST(Threads, SixtyFourThreadsIssueAsyncCallsAndEachResolvesOnce) {

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::faults::Faults;
 use crate::world::stable_hash;
 
 /// Secrets of the tokens that [`Config::demo`] creates, the revoked one first.
@@ -144,11 +145,14 @@ pub struct Config {
     pub lifetime: Option<Duration>,
     /// The users and organisations it serves.
     pub owners: Vec<OwnerSpec>,
+    /// Faults to inject, and whether to log arrivals; none by default.
+    pub faults: Faults,
 }
 
 impl Default for Config {
     /// No tokens, one-hour windows, search quota 30, unauthenticated quota 60, 403 primary
-    /// limits, no delay, no clock offset, no lifetime and [`Config::default_owners`].
+    /// limits, no delay, no clock offset, no lifetime, [`Config::default_owners`] and no
+    /// faults.
     fn default() -> Self {
         Config {
             tokens: Vec::new(),
@@ -160,6 +164,7 @@ impl Default for Config {
             clock_offset_secs: 0,
             lifetime: None,
             owners: Config::default_owners(),
+            faults: Faults::default(),
         }
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use crate::api::{self, Answer, Call, DOCS_URL};
 use crate::clock::Clock;
 use crate::config::{Config, PrimaryStatus, TokenSpec};
+use crate::faults::{self, Fault, Injector};
 use crate::http::{Request, Response};
 use crate::limits::{Attempt, Caller, Credential, Limits, Snapshot, Stats, Verdict};
 use crate::paging::Query;
@@ -32,6 +33,7 @@ pub(crate) struct App {
     primary_status: PrimaryStatus,
     delay: Duration,
     request_ids: AtomicU64,
+    injector: Injector,
 }
 
 impl App {
@@ -45,6 +47,7 @@ impl App {
             primary_status: config.primary_status,
             delay: config.delay,
             request_ids: AtomicU64::new(1),
+            injector: Injector::new(&config.faults),
         }
     }
 
@@ -58,13 +61,39 @@ impl App {
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        self.limits().stats()
+        let mut stats = self.limits().stats();
+        (stats.received, stats.faults_injected) = self.injector.counts();
+        stats
+    }
+
+    /// The fault rules and the arrival log.
+    pub(crate) fn injector(&self) -> &Injector {
+        &self.injector
     }
 
     /// Answers one request; `local` is the server's address, for URLs when `Host` is missing.
-    pub(crate) fn handle(&self, request: &Request, local: SocketAddr) -> Response {
+    /// A `fault` that changes the answer (a 5xx, a broken body or headers, a `Link` loop, a
+    /// secondary limit) is applied here; the server applies those that break the connection.
+    pub(crate) fn handle(
+        &self,
+        request: &Request,
+        local: SocketAddr,
+        fault: Option<&Fault>,
+    ) -> Response {
         thread::sleep(self.delay);
         let request_id = self.next_request_id();
+        let early = match fault {
+            Some(Fault::Status(status)) => Some(faults::server_error(*status)),
+            Some(Fault::EchoCredentials) => {
+                Some(faults::echo_credentials(request.header("authorization")))
+            }
+            _ => None,
+        };
+        if let Some(mut response) = early {
+            response.header("Date", self.clock.http_date(SystemTime::now()));
+            response.header("X-GitHub-Request-Id", request_id);
+            return response;
+        }
         let credential = Credential::from_header(request.header("authorization"));
         let caller = self.limits().identify(&credential);
         let answer = self.endpoint_answer(request, &caller, &credential, local);
@@ -76,10 +105,22 @@ impl App {
             etag_matches: etag
                 .as_deref()
                 .is_some_and(|tag| matches_if_none_match(if_none_match, tag)),
+            forced_secondary: match fault {
+                Some(Fault::SecondaryLimit(retry_after)) => Some(*retry_after),
+                _ => None,
+            },
         };
         let verdict = self.limits().admit(&credential, attempt);
         let mut response = self.respond(verdict, answer, etag, &request_id, request.peer);
         response.header("X-GitHub-Request-Id", request_id);
+        if let Some(fault) = fault {
+            let list_page = |page: usize| {
+                let base = base_url(request.header("host"), local);
+                let query = Query::parse(request.query()).with_page(page);
+                format!("{base}{}?{query}", request.path())
+            };
+            faults::spoil(fault, &mut response, list_page);
+        }
         response
     }
 

@@ -218,26 +218,39 @@ impl Response {
         http10: bool,
         head_only: bool,
     ) -> io::Result<()> {
+        let (bytes, _) = self.encode(keep_alive, http10, head_only);
+        out.write_all(&bytes)?;
+        out.flush()
+    }
+
+    /// The response's bytes as [`Response::write_to`] sends them, and the length of the head
+    /// (everything before the body).
+    pub(crate) fn encode(
+        &self,
+        keep_alive: bool,
+        http10: bool,
+        head_only: bool,
+    ) -> (Vec<u8>, usize) {
         let bodyless = matches!(self.status, 100..=199 | 204 | 304);
-        let mut bytes = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
+        let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
         for (name, value) in &self.headers {
-            bytes.push_str(&format!("{name}: {value}\r\n"));
+            head.push_str(&format!("{name}: {value}\r\n"));
         }
         if !bodyless {
-            bytes.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
+            head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
         }
         if !keep_alive {
-            bytes.push_str("Connection: close\r\n");
+            head.push_str("Connection: close\r\n");
         } else if http10 {
-            bytes.push_str("Connection: keep-alive\r\n");
+            head.push_str("Connection: keep-alive\r\n");
         }
-        bytes.push_str("\r\n");
-        let mut bytes = bytes.into_bytes();
+        head.push_str("\r\n");
+        let head_len = head.len();
+        let mut bytes = head.into_bytes();
         if !bodyless && !head_only {
             bytes.extend_from_slice(&self.body);
         }
-        out.write_all(&bytes)?;
-        out.flush()
+        (bytes, head_len)
     }
 }
 
@@ -252,6 +265,10 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         422 => "Unprocessable Entity",
         429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         _ => "Unknown",
     }
 }

@@ -20,6 +20,11 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
+//! [`Config::faults`] (or [`Emulator::add_fault`]) makes chosen requests go wrong on purpose:
+//! 5xx answers, connections cut mid-answer, slow answers, broken JSON, garbled or duplicated
+//! rate-limit headers, `Link` loops, secondary limits ([`Fault`]); [`Emulator::arrivals`] then
+//! tells when each request arrived and which fault it got.
+//!
 //! Response bodies are real GitHub responses, or generated from them, recorded by the test
 //! suite of [hub4j/github-api](https://github.com/hub4j/github-api) (MIT licence). The files
 //! are in the gitfleet repository's `tests/fixtures/github/`, whose README.md names each
@@ -30,6 +35,7 @@
 mod api;
 mod clock;
 mod config;
+mod faults;
 mod fixtures;
 mod handler;
 mod http;
@@ -39,5 +45,6 @@ mod server;
 mod world;
 
 pub use config::{Config, OwnerSpec, PrimaryStatus, TokenSpec, DEMO_TOKENS};
+pub use faults::{Arrival, BadFaultRule, Fault, FaultRule, Faults, Trigger};
 pub use limits::{Stats, TokenStats};
 pub use server::Emulator;

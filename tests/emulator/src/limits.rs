@@ -22,6 +22,11 @@ pub struct Stats {
     pub unauthenticated: u64,
     /// Requests whose token the emulator never knew (or whose header it could not read).
     pub unknown_token: u64,
+    /// Every request read, including those a fault kept from the rate limiter (which
+    /// `total_requests` counts).
+    pub received: u64,
+    /// Requests that were given a fault.
+    pub faults_injected: u64,
 }
 
 /// What happened to the requests that carried one token.
@@ -262,6 +267,8 @@ pub(crate) struct Attempt {
     pub(crate) status: u16,
     /// The client's `If-None-Match` matches the answer's ETag.
     pub(crate) etag_matches: bool,
+    /// `Some(retry_after)` when a fault forces a secondary-limit answer.
+    pub(crate) forced_secondary: Option<Option<u64>>,
 }
 
 /// All rate-limit state of one emulator. No `Debug`: its map is keyed by secrets.
@@ -441,6 +448,14 @@ impl Subject<'_> {
         let mut anonymous_stats = TokenStats::default();
         let stats = self.stats.unwrap_or(&mut anonymous_stats);
 
+        if let Some(retry_after) = attempt.forced_secondary {
+            stats.secondary += 1;
+            let snapshot = bucket.view(now, window, resource);
+            return Verdict::Secondary {
+                snapshot,
+                retry_after,
+            };
+        }
         if let Some(pending) = self.secondary.filter(|pending| pending.left > 0) {
             pending.left -= 1;
             stats.secondary += 1;
@@ -481,6 +496,7 @@ mod tests {
             resource,
             status: 200,
             etag_matches: false,
+            forced_secondary: None,
         }
     }
 

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use gitfleet_emulator::{Config, Emulator, PrimaryStatus, TokenSpec};
+use gitfleet_emulator::{Config, Emulator, FaultRule, PrimaryStatus, TokenSpec};
 
 const USAGE: &str = "\
 usage: gitfleet-emulator [--port N] [--token SECRET[:QUOTA]]... [--revoked SECRET]...
                          [--window SECS] [--search-quota N] [--primary-status 403|429]
                          [--delay-ms N] [--clock-offset SECS] [--lifetime SECS] [--demo]
-                         [--exit-on-stdin-eof]
+                         [--fault RULE]... [--exit-on-stdin-eof]
 
 Serves a few GitHub REST API endpoints with per-token rate limits on 127.0.0.1.
 
@@ -26,6 +26,13 @@ Serves a few GitHub REST API endpoints with per-token rate limits on 127.0.0.1.
   --delay-ms N           wait this long before answering each request (default 0)
   --clock-offset SECS    shift the server clock, may be negative (default 0)
   --lifetime SECS        exit after this long; 0 never (default 600)
+  --fault RULE           inject a fault: KIND[,first=N|,every=N][,on=TEXT], where KIND is
+                         status-CODE, cut-body, cut-head, drop, slow-MS, stall-body-MS,
+                         truncated-json, malformed-json, garbage-ratelimit,
+                         duplicate-ratelimit, link-loop-PAGE, secondary[-SECS],
+                         echo-credentials; it fires on
+                         every request whose path and query contain TEXT (default: all),
+                         or only on the first N or every Nth of them
   --demo                 tokens demo_token_alpha and demo_token_bravo (quota 2),
                          demo_token_revoked (revoked), 8-second windows
   --exit-on-stdin-eof    also exit when standard input is closed
@@ -114,6 +121,7 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
     let mut clock_offset = None;
     let mut lifetime = 600;
     let mut exit_on_stdin_eof = false;
+    let mut faults = Vec::new();
 
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
@@ -144,6 +152,7 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
             Long("delay-ms") => delay = Some(Duration::from_millis(parser.value()?.parse()?)),
             Long("clock-offset") => clock_offset = Some(parser.value()?.parse()?),
             Long("lifetime") => lifetime = parser.value()?.parse()?,
+            Long("fault") => faults.push(parser.value()?.parse::<FaultRule>()?),
             _ => return Err(arg.unexpected()),
         }
     }
@@ -160,6 +169,7 @@ fn parse_args() -> Result<Option<Options>, lexopt::Error> {
     config.delay = delay.unwrap_or(config.delay);
     config.clock_offset_secs = clock_offset.unwrap_or(config.clock_offset_secs);
     config.lifetime = (lifetime > 0).then(|| Duration::from_secs(lifetime));
+    config.faults.rules = faults;
     Ok(Some(Options {
         config,
         port,

@@ -34,7 +34,7 @@ impl Query {
     }
 
     /// The same query with `page` set to `page`, placed last as GitHub does.
-    fn with_page(&self, page: usize) -> String {
+    pub(crate) fn with_page(&self, page: usize) -> String {
         let mut parts: Vec<String> = self
             .pairs
             .iter()

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{self, BufReader};
+use std::io::{self, BufReader, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -11,6 +11,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::config::{Config, TokenSpec};
+use crate::faults::{Arrival, Fault, FaultRule};
 use crate::handler::App;
 use crate::http::{read_request, ReadError, Response};
 use crate::limits::Stats;
@@ -137,6 +138,22 @@ impl Emulator {
         self.shared.app.stats()
     }
 
+    /// Adds a fault rule after the rules already in place.
+    pub fn add_fault(&self, rule: FaultRule) {
+        self.shared.app.injector().add(rule);
+    }
+
+    /// Removes every fault rule; requests are answered normally again.
+    pub fn clear_faults(&self) {
+        self.shared.app.injector().clear();
+    }
+
+    /// Every request received so far, in order of arrival, when
+    /// [`Faults::record_arrivals`](crate::Faults::record_arrivals) is set; empty otherwise.
+    pub fn arrivals(&self) -> Vec<Arrival> {
+        self.shared.app.injector().arrivals()
+    }
+
     /// Stops the server; the same as dropping it.
     pub fn stop(self) {
         drop(self);
@@ -168,6 +185,13 @@ impl fmt::Debug for Emulator {
     }
 }
 
+/// Sends the start of an answer and closes the connection.
+fn cut(writer: &mut TcpStream, start: &[u8]) -> io::Result<()> {
+    let _ = writer.write_all(start).and_then(|()| writer.flush());
+    let _ = writer.shutdown(Shutdown::Both);
+    Err(io::ErrorKind::ConnectionAborted.into())
+}
+
 impl Shared {
     fn is_running(&self) -> bool {
         self.running.load(Ordering::SeqCst)
@@ -191,6 +215,16 @@ impl Shared {
         }
         *self.stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
         self.stopped_changed.notify_all();
+    }
+
+    /// Waits `pause`, or less if the server stops meanwhile; true if it is still running.
+    fn pause(&self, pause: Duration) -> bool {
+        let stopped = self.stopped.lock().unwrap_or_else(PoisonError::into_inner);
+        let waited = self
+            .stopped_changed
+            .wait_timeout_while(stopped, pause, |stopped| !*stopped);
+        drop(waited);
+        self.is_running()
     }
 
     fn stop_after(&self, lifetime: Duration) {
@@ -259,10 +293,30 @@ impl Shared {
                 }
             };
             let keep_alive = request.keep_alive();
-            let response = self.app.handle(&request, self.addr);
+            let fault = self.app.injector().arrive(&request.target);
+            match fault {
+                Some(Fault::Drop) => return,
+                Some(Fault::Slow(pause)) if !self.pause(pause) => return,
+                _ => {}
+            }
+            let response = self.app.handle(&request, self.addr, fault.as_ref());
             let head_only = request.method == "HEAD";
-            let written =
-                response.write_to(&mut writer, keep_alive, request.is_http10(), head_only);
+            let (bytes, head_len) = response.encode(keep_alive, request.is_http10(), head_only);
+            let written = match fault {
+                Some(Fault::CutHead) => cut(&mut writer, &bytes[..head_len / 2]),
+                Some(Fault::CutBody) => {
+                    let body_len = bytes.len() - head_len;
+                    cut(&mut writer, &bytes[..head_len + body_len / 2])
+                }
+                Some(Fault::StallBody(pause)) => {
+                    let (head, body) = bytes.split_at(head_len);
+                    match writer.write_all(head).and_then(|()| writer.flush()) {
+                        Ok(()) if self.pause(pause) => writer.write_all(body),
+                        _ => return,
+                    }
+                }
+                _ => writer.write_all(&bytes),
+            };
             if written.is_err() || !keep_alive {
                 return;
             }

@@ -105,6 +105,37 @@ fn tokens_and_options_from_the_command_line() {
 }
 
 #[test]
+fn faults_from_the_command_line() {
+    let (mut child, _stdout, base) = spawn(&[
+        "--token",
+        "cli_f",
+        "--fault",
+        "status-502,first=1,on=/users/octocat",
+        "--fault",
+        "secondary-9,every=2,on=/users/torvalds",
+        "--exit-on-stdin-eof",
+    ]);
+    let client = Client::new();
+    let octocat = format!("{base}/users/octocat");
+    assert_eq!(client.get(&octocat, Some("cli_f")).status, 502);
+    assert_eq!(client.get(&octocat, Some("cli_f")).status, 200);
+    let torvalds = format!("{base}/users/torvalds");
+    assert_eq!(client.get(&torvalds, Some("cli_f")).status, 200);
+    let limited = client.get(&torvalds, Some("cli_f"));
+    assert_eq!((limited.status, limited.header("retry-after")), (403, "9"));
+
+    drop(child.stdin.take());
+    assert!(wait_for_exit(&mut child, Duration::from_secs(10)));
+
+    let bad = Command::new(BINARY)
+        .args(["--fault", "status-503,sometimes"])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad fault"));
+}
+
+#[test]
 fn help_and_bad_arguments() {
     let help = Command::new(BINARY).arg("--help").output().expect("runs");
     assert!(help.status.success());
