@@ -98,7 +98,6 @@ pub(crate) struct MemoryBackend {
 struct State {
     tokens: Vec<TokenEntry>,
     lanes: Vec<Lane>,
-    by_id: HashMap<u64, usize>,
     by_digest: HashMap<[u8; 32], usize>,
     /// Tokens per provider, and how many of them are invalid.
     members: [usize; 3],
@@ -137,8 +136,15 @@ impl State {
     fn slot_of(&self, id: u64, hint: usize) -> Option<usize> {
         match self.tokens.get(hint) {
             Some(token) if token.id == id => Some(hint),
-            _ => self.by_id.get(&id).copied(),
+            _ => self.slot_by_id(id),
         }
+    }
+
+    /// The slot of token `id`. Ids grow in the order tokens are added and
+    /// removals keep that order, so `tokens` is sorted by id: a binary
+    /// search saves a map of ids (about 20 bytes a token).
+    fn slot_by_id(&self, id: u64) -> Option<usize> {
+        self.tokens.binary_search_by_key(&id, |token| token.id).ok()
     }
 
     /// The lane of `resource`, if it was ever leased or reported on.
@@ -384,7 +390,6 @@ impl PoolBackend for MemoryBackend {
         let slot = state.tokens.len();
         state.members[provider_index(token.provider)] += 1;
         state.tokens.push(entry);
-        state.by_id.insert(id, slot);
         state.by_digest.insert(digest, slot);
         for lane in &mut state.lanes {
             lane.push_slot();
@@ -402,14 +407,12 @@ impl PoolBackend for MemoryBackend {
             return false;
         };
         // Keep the order of the others: round-robin and snapshots rely on it.
-        let removed = state.tokens.remove(slot);
-        state.by_id.remove(&removed.id);
+        state.tokens.remove(slot);
         if slot < state.round_robin_cursor {
             state.round_robin_cursor -= 1;
         }
         for later in slot..state.tokens.len() {
-            let (id, digest) = (state.tokens[later].id, *state.tokens[later].secret.digest());
-            state.by_id.insert(id, later);
+            let digest = *state.tokens[later].secret.digest();
             state.by_digest.insert(digest, later);
         }
         for lane in &mut state.lanes {
@@ -495,7 +498,7 @@ impl PoolBackend for MemoryBackend {
 
     fn record(&self, id: u64, resource: &str, verdict: &Classification, now_ms: u64) -> bool {
         let mut state = self.lock();
-        let Some(slot) = state.by_id.get(&id).copied() else {
+        let Some(slot) = state.slot_by_id(id) else {
             return false;
         };
         let lane = state.lane(resource, now_ms);
@@ -505,7 +508,7 @@ impl PoolBackend for MemoryBackend {
 
     fn mark_invalid(&self, id: u64, now_ms: u64) -> bool {
         let mut state = self.lock();
-        let Some(slot) = state.by_id.get(&id).copied() else {
+        let Some(slot) = state.slot_by_id(id) else {
             return false;
         };
         state.set_invalid(slot, true);

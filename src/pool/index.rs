@@ -229,9 +229,11 @@ impl Lane {
         let ranks_before = |a, b| ranks_before(context, entries, a, b);
         let slot32 = slot as u32;
         match (standing, context.strategy) {
-            (Standing::Ready, Strategy::RoundRobin) => {
+            // A token ready before is in the set already: skip the search.
+            (Standing::Ready, Strategy::RoundRobin) if old != Standing::Ready => {
                 selection.in_turn.insert(slot32);
             }
+            (Standing::Ready, Strategy::RoundRobin) => {}
             (Standing::Ready, _) => selection.ranked.place(ranked_at, slot32, &ranks_before),
             _ => {
                 selection.in_turn.remove(&slot32);
