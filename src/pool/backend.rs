@@ -353,7 +353,7 @@ impl State {
 impl PoolBackend for MemoryBackend {
     fn add(&self, token: NewToken, now_ms: u64) -> bool {
         let mut state = self.lock();
-        let digest = *token.secret.digest();
+        let digest = token.secret.digest();
         if let Some(&slot) = state.by_digest.get(&digest) {
             if state.tokens[slot].provider != token.provider {
                 let state = &mut *state;
@@ -412,7 +412,7 @@ impl PoolBackend for MemoryBackend {
             state.round_robin_cursor -= 1;
         }
         for later in slot..state.tokens.len() {
-            let digest = *state.tokens[later].secret.digest();
+            let digest = state.tokens[later].secret.digest();
             state.by_digest.insert(digest, later);
         }
         for lane in &mut state.lanes {

@@ -318,7 +318,7 @@ impl TokenManager {
     /// it. Returns false when the pool did not have it.
     pub fn remove_token(&self, secret: &str) -> bool {
         self.backend()
-            .remove(Secret::new(secret).digest(), self.now_ms())
+            .remove(&Secret::new(secret).digest(), self.now_ms())
     }
 
     /// Sets the selection strategy.
@@ -430,7 +430,7 @@ impl TokenManager {
     /// Marks a token invalid; it stays out until added again. Returns false
     /// when the pool does not have it.
     pub fn mark_invalid(&self, secret: &str) -> bool {
-        match self.backend().find(Secret::new(secret).digest()) {
+        match self.backend().find(&Secret::new(secret).digest()) {
             Some(id) => self.backend().mark_invalid(id, self.now_ms()),
             None => false,
         }
@@ -445,7 +445,7 @@ impl TokenManager {
         head: &ResponseHead,
         body: &ErrorBody,
     ) -> Option<Classification> {
-        let id = self.backend().find(Secret::new(secret).digest())?;
+        let id = self.backend().find(&Secret::new(secret).digest())?;
         let now = self.now_ms();
         let verdict = classify(head, body, now);
         self.backend()
@@ -481,7 +481,7 @@ impl TokenManager {
 
     /// True when `secret` is in the pool.
     pub fn contains(&self, secret: &str) -> bool {
-        self.backend().find(Secret::new(secret).digest()).is_some()
+        self.backend().find(&Secret::new(secret).digest()).is_some()
     }
 }
 
