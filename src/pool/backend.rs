@@ -97,15 +97,15 @@ pub(crate) struct MemoryBackend {
 
 /// Tokens sit in `tokens` in the order added (their slot); each lane keeps
 /// its figures and filing by the same slot.
-// Limitation: about 205 bytes a token, plus about 65 per resource in use
+// Limitation: about 200 bytes a token, plus about 65 per resource in use
 // (tests/bench/pool_memory.rs, 40-character tokens): the secret's two heap
-// blocks (~96), the entry (56), `by_digest` (~54, the digest is its key)
+// blocks (~96), the entry (56), `by_digest` (~48, the digest is its key)
 // and per lane the figures (48) and four slot positions (16).
 #[derive(Default)]
 struct State {
     tokens: Vec<TokenEntry>,
     lanes: Vec<Lane>,
-    by_digest: HashMap<[u8; 32], usize>,
+    by_digest: HashMap<[u8; 32], u32>,
     /// Tokens per provider, and how many of them are invalid.
     members: [usize; 3],
     invalid: [usize; 3],
@@ -361,7 +361,7 @@ impl PoolBackend for MemoryBackend {
     fn add(&self, token: NewToken, now_ms: u64) -> bool {
         let mut state = self.lock();
         let digest = token.secret.digest();
-        if let Some(&slot) = state.by_digest.get(&digest) {
+        if let Some(slot) = state.by_digest.get(&digest).map(|&slot| slot as usize) {
             if state.tokens[slot].provider != token.provider {
                 let state = &mut *state;
                 let context = Context {
@@ -397,7 +397,7 @@ impl PoolBackend for MemoryBackend {
         let slot = state.tokens.len();
         state.members[provider_index(token.provider)] += 1;
         state.tokens.push(entry);
-        state.by_digest.insert(digest, slot);
+        state.by_digest.insert(digest, slot as u32);
         for lane in &mut state.lanes {
             lane.push_slot();
         }
@@ -410,7 +410,7 @@ impl PoolBackend for MemoryBackend {
     // most of a pool of a hundred thousand one by one.
     fn remove(&self, digest: &[u8; 32], now_ms: u64) -> bool {
         let mut state = self.lock();
-        let Some(slot) = state.by_digest.remove(digest) else {
+        let Some(slot) = state.by_digest.remove(digest).map(|slot| slot as usize) else {
             return false;
         };
         // Keep the order of the others: round-robin and snapshots rely on it.
@@ -418,9 +418,10 @@ impl PoolBackend for MemoryBackend {
         if slot < state.round_robin_cursor {
             state.round_robin_cursor -= 1;
         }
-        for later in slot..state.tokens.len() {
-            let digest = state.tokens[later].secret.digest();
-            state.by_digest.insert(digest, later);
+        for later in state.by_digest.values_mut() {
+            if *later as usize > slot {
+                *later -= 1;
+            }
         }
         for lane in &mut state.lanes {
             lane.remove_slot(slot);
@@ -434,7 +435,7 @@ impl PoolBackend for MemoryBackend {
         state
             .by_digest
             .get(digest)
-            .map(|&slot| state.tokens[slot].id)
+            .map(|&slot| state.tokens[slot as usize].id)
     }
 
     fn set_strategy(&self, strategy: Strategy, now_ms: u64) {
