@@ -23,16 +23,15 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Instant;
 
-use gitfleet::{CancelToken, Client, ClientOptions, Error, Provider, TokenManager};
-use gitfleet_emulator::{Config, Emulator, Stats, TokenSpec};
+use gitfleet::{CancelToken, Client, ClientOptions, Error, Strategy};
 use serde_json::Value;
 
-const CALLERS: usize = 16;
+// The pooled workload, shared with tests/bench/pooled_quota.rs.
+#[path = "../tests/bench/pooled.rs"]
+mod pooled;
+use pooled::{describe, emulator, our_pooled, secrets, PooledRow, CALLERS};
 
 struct Settings {
     python: PathBuf,
@@ -84,7 +83,8 @@ fn main() {
     );
     println!("|---|---:|---:|---:|---|---:|---|");
     reference_pooled(&settings).print(tokens * quota as usize, "reference 0.2.8");
-    our_pooled(&settings).print(tokens * quota as usize, "gitfleet (Rust API)");
+    our_pooled(tokens, quota, Strategy::default())
+        .print(tokens * quota as usize, "gitfleet (Rust API)");
 }
 
 fn parse_args() -> Result<Settings, String> {
@@ -122,18 +122,6 @@ fn parse_args() -> Result<Settings, String> {
 fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
     text.parse()
         .map_err(|_| format!("{flag}: not a number: {text}"))
-}
-
-fn secrets(count: usize) -> Vec<String> {
-    (0..count).map(|i| format!("bench_token_{i:03}")).collect()
-}
-
-fn emulator(secrets: &[String], quota: u32) -> Emulator {
-    Emulator::start(Config {
-        tokens: secrets.iter().map(|s| TokenSpec::new(s, quota)).collect(),
-        ..Config::default()
-    })
-    .expect("the emulator starts")
 }
 
 /// Runs the driver with the tokens on its standard input; its JSON answer.
@@ -235,29 +223,6 @@ fn our_sequential(settings: &Settings, call: &str, owner: &str) -> SequentialRow
     }
 }
 
-struct PooledRow {
-    successes: u64,
-    ended_by: String,
-    elapsed: f64,
-    stats: Stats,
-}
-
-impl PooledRow {
-    fn print(&self, pooled: usize, library: &str) {
-        let on_spent: u64 = self.stats.per_token.values().map(|t| t.on_spent).sum();
-        let per_token: Vec<u64> = self.stats.per_token.values().map(|t| t.successes).collect();
-        let min = per_token.iter().min().copied().unwrap_or(0);
-        let max = per_token.iter().max().copied().unwrap_or(0);
-        println!(
-            "| {library} | {} | {:.1} % | {on_spent} | {min}–{max} | {:.1} | {} |",
-            self.successes,
-            100.0 * self.successes as f64 / pooled as f64,
-            self.successes as f64 / self.elapsed,
-            self.ended_by
-        );
-    }
-}
-
 fn reference_pooled(settings: &Settings) -> PooledRow {
     let secrets = secrets(settings.tokens);
     let emulator = emulator(&secrets, settings.quota);
@@ -287,83 +252,4 @@ fn reference_pooled(settings: &Settings) -> PooledRow {
         elapsed: answer["elapsed_s"].as_f64().unwrap_or(f64::NAN),
         stats: emulator.stats(),
     }
-}
-
-fn our_pooled(settings: &Settings) -> PooledRow {
-    let secrets = secrets(settings.tokens);
-    let emulator = emulator(&secrets, settings.quota);
-    let manager = TokenManager::new();
-    for secret in &secrets {
-        manager
-            .add_token(Provider::GitHub, secret, None, 0)
-            .expect("a token");
-    }
-    let client = Arc::new(
-        Client::new(ClientOptions {
-            base_url: emulator.base_url(),
-            manager: Some(manager),
-            ..ClientOptions::default()
-        })
-        .expect("a client"),
-    );
-    let stop = Arc::new(AtomicBool::new(false));
-    let successes = Arc::new(AtomicU64::new(0));
-    let errors = Arc::new(Mutex::new(BTreeMap::<String, u64>::new()));
-    let started = Instant::now();
-    let callers: Vec<_> = (0..CALLERS)
-        .map(|_| {
-            let (client, stop) = (client.clone(), stop.clone());
-            let (successes, errors) = (successes.clone(), errors.clone());
-            thread::spawn(move || {
-                let cancel = CancelToken::new();
-                while !stop.load(Ordering::SeqCst) {
-                    match client.owner_repositories("octocat", &cancel) {
-                        Ok(_) => {
-                            successes.fetch_add(1, Ordering::SeqCst);
-                        }
-                        Err(error) => {
-                            let kind = error_kind(&error);
-                            *errors.lock().unwrap().entry(kind).or_default() += 1;
-                            stop.store(true, Ordering::SeqCst);
-                        }
-                    }
-                }
-            })
-        })
-        .collect();
-    for caller in callers {
-        caller.join().expect("a caller thread");
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let errors = errors.lock().unwrap().clone();
-    PooledRow {
-        successes: successes.load(Ordering::SeqCst),
-        ended_by: describe(&errors),
-        elapsed,
-        stats: emulator.stats(),
-    }
-}
-
-fn error_kind(error: &Error) -> String {
-    match error {
-        Error::RateLimited { .. } => "RateLimited".into(),
-        other => {
-            let text = format!("{other:?}");
-            text.split(['(', ' ', '{'])
-                .next()
-                .unwrap_or("error")
-                .to_string()
-        }
-    }
-}
-
-fn describe(errors: &BTreeMap<String, u64>) -> String {
-    if errors.is_empty() {
-        return "nothing".into();
-    }
-    errors
-        .iter()
-        .map(|(kind, count)| format!("{kind} ×{count}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -165,7 +165,7 @@ impl Client {
         if let Some(token) = options.token.as_ref().map(SecretToken::expose) {
             let pool = pool.get_or_insert_with(TokenManager::new);
             pool.add_token(Provider::GitHub, token, None, 0)?;
-            default_token = Some(crate::pool::Secret::new(token).digest().to_owned());
+            default_token = Some(crate::pool::Secret::new(token).digest());
         }
 
         let transport = Transport::new(&TransportConfig {
@@ -418,7 +418,7 @@ impl Client {
         let pool = self.inner.pool.as_ref()?;
         let mut members = self.members();
         if let Some(digest) = &self.inner.default_token {
-            if let Some(index) = members.iter().position(|m| m.secret.digest() == digest) {
+            if let Some(index) = members.iter().position(|m| m.secret.digest() == *digest) {
                 return Some(members.swap_remove(index));
             }
         }

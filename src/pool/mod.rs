@@ -7,11 +7,13 @@
 
 mod backend;
 mod clock;
+mod index;
 mod secret;
 #[cfg(test)]
 mod tests;
 mod token;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::classify::{classify, Classification, ErrorBody, ResponseHead};
 use crate::error::{Error, Result};
 use backend::{Grant, MemoryBackend, NewToken, PoolBackend, Refusal};
-use token::TokenEntry;
+use token::{ResourceState, TokenEntry};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub(crate) use secret::Secret;
@@ -148,34 +150,42 @@ pub struct TokenSnapshot {
 }
 
 impl TokenSnapshot {
-    fn of(token: &TokenEntry, reserve: Reserve, now_ms: u64) -> TokenSnapshot {
-        let resources: BTreeMap<String, ResourceSnapshot> = token
-            .resources
-            .iter()
-            .map(|r| {
-                let current = r.reset_ms.is_some_and(|reset| reset > now_ms);
+    fn of<'a>(
+        token: &TokenEntry,
+        states: impl Iterator<Item = (&'a str, &'a ResourceState)>,
+        reserve: Reserve,
+        now_ms: u64,
+    ) -> TokenSnapshot {
+        let mut limited_until: Option<u64> = None;
+        let resources: BTreeMap<String, ResourceSnapshot> = states
+            .map(|(name, r)| {
+                let current = r.reset_ms().is_some_and(|reset| reset > now_ms);
+                let limited = r.is_limited(reserve, now_ms);
+                if limited {
+                    if let Some(reset) = r.reset_ms() {
+                        limited_until = Some(limited_until.map_or(reset, |u| u.min(reset)));
+                    }
+                }
                 let snapshot = ResourceSnapshot {
-                    limit: r.limit,
-                    remaining: if current { r.remaining } else { r.limit },
-                    used: if current { r.used } else { r.limit.map(|_| 0) },
-                    reset: r.reset_ms.filter(|_| current).map(ms_to_unix_s),
-                    status: if r.is_limited(reserve, now_ms) {
+                    limit: r.limit(),
+                    remaining: if current { r.remaining() } else { r.limit() },
+                    used: if current {
+                        r.used()
+                    } else {
+                        r.limit().map(|_| 0)
+                    },
+                    reset: r.reset_ms().filter(|_| current).map(ms_to_unix_s),
+                    status: if limited {
                         TokenStatus::RateLimited
                     } else {
                         TokenStatus::Available
                     },
                     in_flight: r.in_flight,
                 };
-                (r.name.to_string(), snapshot)
+                (name.to_string(), snapshot)
             })
             .collect();
 
-        let limited_until = token
-            .resources
-            .iter()
-            .filter(|r| r.is_limited(reserve, now_ms))
-            .filter_map(|r| r.reset_ms)
-            .min();
         let (status, available_at) = if token.invalid {
             (TokenStatus::Invalid, None)
         } else if token.cooling_until_ms > now_ms {
@@ -189,7 +199,7 @@ impl TokenSnapshot {
         TokenSnapshot {
             fingerprint: token.secret.fingerprint(),
             provider: token.provider,
-            username: token.username.clone(),
+            username: token.username.as_deref().map(str::to_string),
             priority: token.priority,
             status,
             available_at: available_at.map(ms_to_unix_s),
@@ -288,12 +298,15 @@ impl TokenManager {
         check_secret(secret).map_err(|why| Error::InvalidArgument(why.into()))?;
         let secret = Secret::new(secret);
         let fingerprint = secret.fingerprint();
-        let is_new = self.backend().add(NewToken {
-            provider,
-            secret,
-            username: username.map(str::to_string),
-            priority,
-        });
+        let is_new = self.backend().add(
+            NewToken {
+                provider,
+                secret,
+                username: username.map(str::to_string),
+                priority,
+            },
+            self.now_ms(),
+        );
         log::debug!("token {fingerprint} added (new: {is_new})");
         Ok(Added {
             fingerprint,
@@ -304,12 +317,13 @@ impl TokenManager {
     /// Removes a token; its secret is wiped from memory once no lease holds
     /// it. Returns false when the pool did not have it.
     pub fn remove_token(&self, secret: &str) -> bool {
-        self.backend().remove(Secret::new(secret).digest())
+        self.backend()
+            .remove(&Secret::new(secret).digest(), self.now_ms())
     }
 
     /// Sets the selection strategy.
     pub fn set_strategy(&self, strategy: Strategy) {
-        self.backend().set_strategy(strategy);
+        self.backend().set_strategy(strategy, self.now_ms());
     }
 
     /// The selection strategy.
@@ -327,7 +341,7 @@ impl TokenManager {
                 ));
             }
         }
-        self.backend().set_reserve(reserve);
+        self.backend().set_reserve(reserve, self.now_ms());
         Ok(())
     }
 
@@ -357,7 +371,7 @@ impl TokenManager {
     /// Like [`TokenManager::lease`], but `Ok(None)` when the only quota left
     /// is held by leases in flight, so the caller can wait for them.
     pub(crate) fn try_lease(&self, provider: Provider, resource: &str) -> Result<Option<Lease>> {
-        let resource = normalise_resource(resource)?;
+        let resource = resource_key(resource)?;
         let now = self.now_ms();
         match self.backend().acquire(provider, &resource, now) {
             Ok(grant) => Ok(Some(Lease {
@@ -367,7 +381,7 @@ impl TokenManager {
                 open: true,
             })),
             Err(Refusal::Busy) => Ok(None),
-            Err(refusal) => Err(self.refusal_error(refusal, provider, resource)),
+            Err(refusal) => Err(self.refusal_error(refusal, provider, resource.into_owned())),
         }
     }
 
@@ -416,8 +430,8 @@ impl TokenManager {
     /// Marks a token invalid; it stays out until added again. Returns false
     /// when the pool does not have it.
     pub fn mark_invalid(&self, secret: &str) -> bool {
-        match self.backend().find(Secret::new(secret).digest()) {
-            Some(id) => self.backend().mark_invalid(id),
+        match self.backend().find(&Secret::new(secret).digest()) {
+            Some(id) => self.backend().mark_invalid(id, self.now_ms()),
             None => false,
         }
     }
@@ -431,7 +445,7 @@ impl TokenManager {
         head: &ResponseHead,
         body: &ErrorBody,
     ) -> Option<Classification> {
-        let id = self.backend().find(Secret::new(secret).digest())?;
+        let id = self.backend().find(&Secret::new(secret).digest())?;
         let now = self.now_ms();
         let verdict = classify(head, body, now);
         self.backend()
@@ -456,10 +470,7 @@ impl TokenManager {
         self.backend()
             .tokens(Some(provider))
             .into_iter()
-            .map(|grant| Member {
-                id: grant.id,
-                secret: grant.secret,
-            })
+            .map(|(id, secret)| Member { id, secret })
             .collect()
     }
 
@@ -470,7 +481,7 @@ impl TokenManager {
 
     /// True when `secret` is in the pool.
     pub fn contains(&self, secret: &str) -> bool {
-        self.backend().find(Secret::new(secret).digest()).is_some()
+        self.backend().find(&Secret::new(secret).digest()).is_some()
     }
 }
 
@@ -489,9 +500,34 @@ impl Member {
 /// A resource name as the pool keys it: trimmed, lowercased, "core" when
 /// empty; names other than letters, digits, '_' and '-' are refused.
 pub(crate) fn normalise_resource(resource: &str) -> Result<String> {
+    resource_key(resource).map(Cow::into_owned)
+}
+
+/// GitHub's rate-limit resources: a lease on one of these names keeps a
+/// static string rather than a copy.
+const KNOWN_RESOURCES: [&str; 12] = [
+    "core",
+    "search",
+    "graphql",
+    "code_search",
+    "integration_manifest",
+    "source_import",
+    "code_scanning_upload",
+    "code_scanning_autofix",
+    "actions_runner_registration",
+    "scim",
+    "dependency_snapshots",
+    "audit_log",
+];
+
+/// [`normalise_resource`] without a copy for the usual names.
+fn resource_key(resource: &str) -> Result<Cow<'static, str>> {
+    if let Some(known) = KNOWN_RESOURCES.iter().find(|known| **known == resource) {
+        return Ok(Cow::Borrowed(known));
+    }
     let resource = resource.trim();
     if resource.is_empty() {
-        return Ok(DEFAULT_RESOURCE.to_string());
+        return Ok(Cow::Borrowed(DEFAULT_RESOURCE));
     }
     let valid = resource.len() <= 64
         && resource
@@ -502,7 +538,11 @@ pub(crate) fn normalise_resource(resource: &str) -> Result<String> {
             "a resource name is letters, digits, '_' or '-' (at most 64)".into(),
         ));
     }
-    Ok(resource.to_ascii_lowercase())
+    let resource = resource.to_ascii_lowercase();
+    match KNOWN_RESOURCES.iter().find(|known| **known == resource) {
+        Some(known) => Ok(Cow::Borrowed(known)),
+        None => Ok(Cow::Owned(resource)),
+    }
 }
 
 /// One token taken for one request. It counts as one use of the resource's
@@ -511,7 +551,7 @@ pub(crate) fn normalise_resource(resource: &str) -> Result<String> {
 pub struct Lease {
     manager: TokenManager,
     grant: Grant,
-    resource: String,
+    resource: Cow<'static, str>,
     open: bool,
 }
 
@@ -558,16 +598,16 @@ impl Lease {
 
     fn close(&mut self, verdict: Option<&Classification>, now_ms: u64) {
         if std::mem::take(&mut self.open) {
-            self.manager
-                .backend()
-                .finish(self.grant.id, &self.resource, verdict, now_ms);
+            self.manager.backend().finish(&self.grant, verdict, now_ms);
         }
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        let now = self.manager.now_ms();
-        self.close(None, now);
+        if self.open {
+            let now = self.manager.now_ms();
+            self.close(None, now);
+        }
     }
 }

@@ -7,9 +7,11 @@ use zeroize::Zeroizing;
 
 /// A token's secret. Its memory is wiped when the last copy is dropped, and
 /// its `Debug` output shows only the fingerprint.
+///
+/// The digest is worked out when asked for rather than kept: the pool holds
+/// every secret, and 32 bytes a token is a tenth of its memory per token.
 pub struct Secret {
     value: Zeroizing<String>,
-    digest: [u8; 32],
 }
 
 impl Secret {
@@ -17,7 +19,6 @@ impl Secret {
     pub fn new(value: &str) -> Secret {
         Secret {
             value: Zeroizing::new(value.to_string()),
-            digest: Sha256::digest(value.as_bytes()).into(),
         }
     }
 
@@ -27,13 +28,13 @@ impl Secret {
     }
 
     /// SHA-256 of the secret: the pool's key for "the same token".
-    pub fn digest(&self) -> &[u8; 32] {
-        &self.digest
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.value.as_bytes()).into()
     }
 
     /// The short public name of this token.
     pub fn fingerprint(&self) -> String {
-        fingerprint_of_digest(&self.digest)
+        fingerprint_of_digest(&self.digest())
     }
 }
 

@@ -1,5 +1,9 @@
 //! One token's state: who it is, whether it may be used, and its figures per
 //! rate-limit resource. Pure bookkeeping; the clock is always passed in.
+//!
+//! The token-wide part lives in [`TokenEntry`]; the figures of one resource
+//! live in a [`ResourceState`] held by that resource's lane of the selection
+//! index (`index.rs`), one per token.
 
 use std::sync::Arc;
 
@@ -31,32 +35,127 @@ pub(crate) enum Availability {
     Invalid,
 }
 
+/// Where a token stands for one resource, as the selection index files it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Standing {
+    /// Not filed yet.
+    #[default]
+    Unfiled,
+    /// Invalid: out of every index.
+    Invalid,
+    /// Ready now.
+    Ready,
+    /// All its quota is held by leases in flight.
+    Busy,
+    /// Spent until its window resets.
+    Spent,
+    /// Cooling down after a secondary limit.
+    Cooling,
+    /// Spent with no reset in sight: the reserve takes its whole limit.
+    Reserved,
+}
+
+/// A token's standing for one resource at one moment, and when it next
+/// changes by itself (a window resets, a cool-down ends).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Assessment {
+    pub availability: Availability,
+    pub standing: Standing,
+    pub wake_ms: Option<u64>,
+    /// The reported window is over (or there is none): remaining is the limit.
+    pub window_over: bool,
+}
+
+// The figures of a resource, each optional; kept as plain words with a
+// bitmask of which are present, which halves their size against `Option`s.
+const LIMIT: usize = 0;
+const REMAINING: usize = 1;
+const USED: usize = 2;
+const RESET: usize = 3;
+const WINDOW: usize = 4;
+
+const TOUCHED: u8 = 1;
+const WINDOW_OVER: u8 = 2;
+
 /// The figures of one resource of one token.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ResourceState {
-    pub name: Box<str>,
-    pub limit: Option<u64>,
-    pub remaining: Option<u64>,
-    pub used: Option<u64>,
-    pub reset_ms: Option<u64>,
-    /// The server's reset value naming the window the figures belong to.
-    pub window: Option<u64>,
+    values: [u64; 5],
+    present: u8,
+    flags: u8,
+    /// Where the selection index has it filed.
+    pub standing: Standing,
     /// Leases handed out and not yet reported: each counts as one use.
     pub in_flight: u32,
 }
 
 impl ResourceState {
-    fn new(name: &str) -> Self {
-        ResourceState {
-            name: name.into(),
-            ..ResourceState::default()
+    fn get(&self, field: usize) -> Option<u64> {
+        (self.present & (1 << field) != 0).then_some(self.values[field])
+    }
+
+    fn set(&mut self, field: usize, value: Option<u64>) {
+        match value {
+            Some(value) => {
+                self.values[field] = value;
+                self.present |= 1 << field;
+            }
+            None => self.present &= !(1 << field),
+        }
+    }
+
+    /// Requests allowed per window, if reported.
+    pub fn limit(&self) -> Option<u64> {
+        self.get(LIMIT)
+    }
+
+    /// Requests left, if reported.
+    pub fn remaining(&self) -> Option<u64> {
+        self.get(REMAINING)
+    }
+
+    /// Requests used, if reported.
+    pub fn used(&self) -> Option<u64> {
+        self.get(USED)
+    }
+
+    /// When the reported window resets, local milliseconds.
+    pub fn reset_ms(&self) -> Option<u64> {
+        self.get(RESET)
+    }
+
+    /// The server's reset value naming the window the figures belong to.
+    fn window(&self) -> Option<u64> {
+        self.get(WINDOW)
+    }
+
+    /// True once a lease or a report concerned this resource of this token:
+    /// snapshots list only those.
+    pub fn touched(&self) -> bool {
+        self.flags & TOUCHED != 0
+    }
+
+    pub fn touch(&mut self) {
+        self.flags |= TOUCHED;
+    }
+
+    /// Whether the window was over when the index last filed this entry.
+    pub fn window_over(&self) -> bool {
+        self.flags & WINDOW_OVER != 0
+    }
+
+    pub fn set_window_over(&mut self, over: bool) {
+        if over {
+            self.flags |= WINDOW_OVER;
+        } else {
+            self.flags &= !WINDOW_OVER;
         }
     }
 
     /// Known figures that still describe the current window.
     fn current_remaining(&self, now_ms: u64) -> Option<u64> {
-        match self.reset_ms {
-            Some(reset) if reset > now_ms => self.remaining,
+        match self.reset_ms() {
+            Some(reset) if reset > now_ms => self.remaining(),
             _ => None,
         }
     }
@@ -65,48 +164,74 @@ impl ResourceState {
     /// server has not reported or the window has reset since.
     pub fn remaining_at(&self, now_ms: u64) -> u64 {
         self.current_remaining(now_ms)
-            .unwrap_or_else(|| self.limit.unwrap_or(ASSUMED_LIMIT))
+            .unwrap_or_else(|| self.limit().unwrap_or(ASSUMED_LIMIT))
     }
 
     /// True when the reported window is spent (down to the reserve) and has
     /// not reset yet. Leases in flight are not counted here.
     pub fn is_limited(&self, reserve: Reserve, now_ms: u64) -> bool {
-        let floor = reserve.units(self.limit.unwrap_or(ASSUMED_LIMIT));
+        let floor = reserve.units(self.limit().unwrap_or(ASSUMED_LIMIT));
         self.current_remaining(now_ms)
             .is_some_and(|remaining| remaining <= floor)
+    }
+
+    /// The requests to spare as the index last filed this entry (see
+    /// [`ResourceState::window_over`]): the same as the headroom of
+    /// [`assess`] at that moment, and unchanged until the entry is filed
+    /// again, so the index can rank by it without a clock.
+    pub fn filed_headroom(&self, reserve: Reserve) -> u64 {
+        let limit = self.limit().unwrap_or(ASSUMED_LIMIT);
+        let remaining = match self.window_over() {
+            true => limit,
+            false => self.remaining().unwrap_or(limit),
+        };
+        remaining
+            .saturating_sub(u64::from(self.in_flight))
+            .saturating_sub(reserve.units(limit))
     }
 
     /// Records reported figures. Responses of one window can come back out
     /// of order under concurrency, so within a window the lowest remaining
     /// wins; figures of an earlier window than the one known are stale.
-    fn record(&mut self, figures: &Figures, now_ms: u64) {
-        if let (Some(new), Some(known)) = (figures.window, self.window) {
+    pub fn record(&mut self, figures: &Figures, now_ms: u64) {
+        self.touch();
+        if let (Some(new), Some(known)) = (figures.window, self.window()) {
             if new < known {
                 return;
             }
             if new == known {
-                self.remaining = min_known(self.remaining, figures.remaining);
-                self.used = max_known(self.used, figures.used);
-                self.limit = figures.limit.or(self.limit);
+                self.set(REMAINING, min_known(self.remaining(), figures.remaining));
+                self.set(USED, self.used().max(figures.used));
+                self.set(LIMIT, figures.limit.or(self.limit()));
                 return;
             }
         }
 
         if figures.limit.is_some() {
-            self.limit = figures.limit;
+            self.set(LIMIT, figures.limit);
         }
         if figures.used.is_some() {
-            self.used = figures.used;
+            self.set(USED, figures.used);
         }
         if figures.remaining.is_some() || figures.reset_ms.is_some() {
-            self.remaining = figures.remaining.or(self.remaining);
-            self.reset_ms = Some(
-                figures
-                    .reset_ms
-                    .unwrap_or(now_ms.saturating_add(FIGURES_WITHOUT_RESET_MS)),
+            self.set(REMAINING, figures.remaining.or(self.remaining()));
+            self.set(
+                RESET,
+                Some(
+                    figures
+                        .reset_ms
+                        .unwrap_or(now_ms.saturating_add(FIGURES_WITHOUT_RESET_MS)),
+                ),
             );
-            self.window = figures.window;
+            self.set(WINDOW, figures.window);
         }
+    }
+
+    /// A primary limit: nothing left until `reset_ms`.
+    pub fn spend_until(&mut self, reset_ms: u64) {
+        self.touch();
+        self.set(REMAINING, Some(0));
+        self.set(RESET, Some(reset_ms));
     }
 }
 
@@ -117,24 +242,19 @@ fn min_known(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     }
 }
 
-fn max_known(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    a.max(b)
-}
-
-/// One token in the pool.
+/// One token in the pool: everything but its per-resource figures.
 #[derive(Debug)]
 pub(crate) struct TokenEntry {
     pub id: u64,
     pub provider: Provider,
     pub secret: Arc<Secret>,
-    pub username: Option<String>,
+    pub username: Option<Box<str>>,
     pub priority: i32,
     pub invalid: bool,
+    pub secondary_strikes: u8,
     pub cooling_until_ms: u64,
-    pub secondary_strikes: u32,
     /// Sequence number of the last lease; lower means used longer ago.
     pub last_used: u64,
-    pub resources: Vec<ResourceState>,
 }
 
 impl TokenEntry {
@@ -146,80 +266,61 @@ impl TokenEntry {
             username: None,
             priority: 0,
             invalid: false,
-            cooling_until_ms: 0,
             secondary_strikes: 0,
+            cooling_until_ms: 0,
             last_used: 0,
-            resources: Vec::new(),
         }
     }
 
-    pub fn resource(&self, name: &str) -> Option<&ResourceState> {
-        self.resources.iter().find(|r| &*r.name == name)
-    }
-
-    pub fn resource_mut(&mut self, name: &str) -> &mut ResourceState {
-        let index = match self.resources.iter().position(|r| &*r.name == name) {
-            Some(index) => index,
-            None => {
-                self.resources.push(ResourceState::new(name));
-                self.resources.len() - 1
-            }
+    /// Whether this token can serve a request on the resource whose figures
+    /// are `state` now, counting leases in flight as spent and keeping
+    /// `reserve` untouched; and when that changes by itself.
+    pub fn assess(&self, state: &ResourceState, reserve: Reserve, now_ms: u64) -> Assessment {
+        let window_current = state.reset_ms().is_some_and(|reset| reset > now_ms);
+        let assessment = |availability, standing, wake_ms| Assessment {
+            availability,
+            standing,
+            wake_ms,
+            window_over: !window_current,
         };
-        &mut self.resources[index]
-    }
-
-    /// Whether this token can serve a request on `resource` now, counting
-    /// leases in flight as spent and keeping `reserve` untouched.
-    pub fn availability(&self, resource: &str, reserve: Reserve, now_ms: u64) -> Availability {
         if self.invalid {
-            return Availability::Invalid;
+            return assessment(Availability::Invalid, Standing::Invalid, None);
         }
         if self.cooling_until_ms > now_ms {
-            return Availability::Until(self.cooling_until_ms);
+            let until = self.cooling_until_ms;
+            return assessment(Availability::Until(until), Standing::Cooling, Some(until));
         }
 
-        let state = self.resource(resource);
-        let limit = state.and_then(|s| s.limit).unwrap_or(ASSUMED_LIMIT);
-        let remaining = state.map_or(limit, |s| s.remaining_at(now_ms));
-        let in_flight = state.map_or(0, |s| u64::from(s.in_flight));
-        let headroom = remaining
-            .saturating_sub(in_flight)
-            .saturating_sub(reserve.units(limit));
+        // Within a window the figures hold until its reset, when the
+        // remaining goes back to the limit.
+        let reset = state.reset_ms().filter(|_| window_current);
+        let limit = state.limit().unwrap_or(ASSUMED_LIMIT);
+        let remaining = state.remaining_at(now_ms);
+        let in_flight = u64::from(state.in_flight);
+        let floor = reserve.units(limit);
+        let headroom = remaining.saturating_sub(in_flight).saturating_sub(floor);
         if headroom > 0 {
-            return Availability::Ready { headroom };
+            return assessment(Availability::Ready { headroom }, Standing::Ready, reset);
         }
-        if in_flight > 0 && remaining > reserve.units(limit) {
-            return Availability::Busy;
+        if in_flight > 0 && remaining > floor {
+            return assessment(Availability::Busy, Standing::Busy, reset);
         }
-
-        let reset = state
-            .and_then(|s| s.reset_ms)
-            .filter(|&reset| reset > now_ms)
-            .unwrap_or(now_ms.saturating_add(1000));
-        Availability::Until(reset)
+        match reset {
+            Some(reset) => assessment(Availability::Until(reset), Standing::Spent, Some(reset)),
+            None => assessment(
+                Availability::Until(now_ms.saturating_add(1000)),
+                Standing::Reserved,
+                None,
+            ),
+        }
     }
 
-    /// Records what a response said about this token. `resource` is the
-    /// bucket the request was made for; the response may name another.
-    pub fn record(&mut self, resource: &str, verdict: &Classification, now_ms: u64) {
-        if let Some(figures) = &verdict.figures {
-            let name = figures.resource.as_deref().unwrap_or(resource);
-            self.resource_mut(name).record(figures, now_ms);
-        }
-
+    /// Records what a response said about the token as a whole (validity,
+    /// cool-downs); the figures are recorded by the caller, per resource.
+    pub fn record_outcome(&mut self, verdict: &Classification, now_ms: u64) {
         match verdict.outcome {
             Outcome::Success | Outcome::NotModified => self.secondary_strikes = 0,
             Outcome::Invalid => self.invalid = true,
-            Outcome::PrimaryLimit { reset_ms } => {
-                let name = verdict
-                    .figures
-                    .as_ref()
-                    .and_then(|f| f.resource.as_deref())
-                    .unwrap_or(resource);
-                let state = self.resource_mut(name);
-                state.remaining = Some(0);
-                state.reset_ms = Some(reset_ms);
-            }
             Outcome::SecondaryLimit { wait_s, .. } => {
                 // Repeats double the pause: GitHub may ban clients that keep
                 // knocking while limited.
@@ -232,15 +333,11 @@ impl TokenEntry {
                 self.cooling_until_ms = self.cooling_until_ms.max(until);
                 self.secondary_strikes = self.secondary_strikes.saturating_add(1);
             }
-            Outcome::Forbidden | Outcome::NotFound | Outcome::ServerError | Outcome::OtherError => {
-            }
-        }
-    }
-
-    /// Takes back one lease of `resource` (reported or returned unused).
-    pub fn end_lease(&mut self, resource: &str) {
-        if let Some(state) = self.resources.iter_mut().find(|r| &*r.name == resource) {
-            state.in_flight = state.in_flight.saturating_sub(1);
+            Outcome::PrimaryLimit { .. }
+            | Outcome::Forbidden
+            | Outcome::NotFound
+            | Outcome::ServerError
+            | Outcome::OtherError => {}
         }
     }
 }
