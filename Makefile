@@ -39,7 +39,7 @@ store-demo: build/token_manager build/store_tokens
 		examples/run_token_manager.sh build/token_manager $(EMULATOR)
 
 test: lint rust-test c-test c-memcheck c-hardening c-asan c-tsan demo-test go-test go-demo-test cpp-test cpp-demo-test soak-short \
-	fuzz-short miri
+	fuzz-short miri bench-build
 
 lint:
 	$(CARGO) fmt --all --check
@@ -107,6 +107,9 @@ include tests/bench/reference/reference.mk
 
 # The soak under faults (soak, soak-short).
 include tests/soak.mk
+
+# Building every benchmark without running it (bench-build).
+include tests/bench/bench.mk
 
 # Fuzzing (fuzz-short, fuzz) and Miri on the pure core (miri).
 include tests/fuzz/fuzz.mk

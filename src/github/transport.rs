@@ -57,7 +57,7 @@ impl Transport {
             .user_agent(config.user_agent)
             // One global timeout would be simpler, but in ureq 3.5 it costs
             // ~80 us per request on loopback (measured with
-            // `cargo run --release --example call_overhead`); per-phase
+            // `target/release/examples/call_cost`); per-phase
             // limits cost nothing measurable.
             .timeout_connect(Some(config.connect_timeout))
             .timeout_send_request(Some(config.timeout))

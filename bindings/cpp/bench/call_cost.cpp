@@ -5,8 +5,7 @@
 // C API (gf_client_*: the JSON string, freed) and through gitfleet.hpp (a typed Result<T>:
 // the JSON copied and parsed with nlohmann/json into structs):
 //   - rate_limit             GET /rate_limit, a small document, no quota used;
-//   - owner_repositories(8)  GET /users/octocat/repos, one page of 8 repositories (the call
-//                            examples/rust_call_cost.rs and the Go benchmarks time too);
+//   - owner_repositories(8)  GET /users/octocat/repos, one page of 8 repositories;
 //   - owner_repositories(30) GET /users/kohsuke/repos, one page of 30 repositories (27 kB);
 //   - owner_repositories(100) GET /users/hundred/repos, one full page of 100 (the page the
 //                            Rust and Go call-cost benchmarks time);
@@ -21,7 +20,7 @@
 // Usage: gitfleet_call_cost [ITERATIONS]   (default 2000)
 // It starts an emulator of its own, or, to set it beside the Rust and Go benchmarks in one run,
 // uses the one at $GITFLEET_BENCH_URL with the token in $GITFLEET_BENCH_TOKEN (default
-// bench_token, as examples/rust_call_cost.rs), e.g.
+// bench_token, as the Go benchmark), e.g.
 //   target/debug/gitfleet-emulator --port 0 --token bench_token:4000000000 --owner hundred:100 &
 //   GITFLEET_BENCH_URL=http://127.0.0.1:PORT build/cpp/bench/gitfleet_call_cost
 
