@@ -417,8 +417,10 @@ impl Client {
     fn rate_limit_member(&self) -> Option<Member> {
         let pool = self.inner.pool.as_ref()?;
         let mut members = self.members();
-        if let Some(digest) = &self.inner.default_token {
-            if let Some(index) = members.iter().position(|m| m.secret.digest() == *digest) {
+        // By id: hashing every member's secret to find the default one cost
+        // a SHA-256 per token on every call.
+        if let Some(id) = self.inner.default_token.as_ref().and_then(|d| pool.find(d)) {
+            if let Some(index) = members.iter().position(|m| m.id == id) {
                 return Some(members.swap_remove(index));
             }
         }

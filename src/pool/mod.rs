@@ -474,6 +474,11 @@ impl TokenManager {
             .collect()
     }
 
+    /// The id of the token whose secret has this digest.
+    pub(crate) fn find(&self, digest: &[u8; 32]) -> Option<u64> {
+        self.backend().find(digest)
+    }
+
     /// Records a verdict for a member outside any lease.
     pub(crate) fn record_for(&self, id: u64, resource: &str, verdict: &Classification) {
         self.backend().record(id, resource, verdict, self.now_ms());
