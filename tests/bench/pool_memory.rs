@@ -8,22 +8,13 @@
 //! cargo bench -p gitfleet --bench pool_memory -- 1000000   # another count
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::hint::black_box;
 
 use gitfleet::classify::{ErrorBody, ResponseHead};
 use gitfleet::{Provider, TokenManager};
-
-/// Resident bytes now.
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("Linux /proc");
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|field| field.parse().ok())
-        .expect("statm's resident field");
-    // Limitation: assumes 4 KiB pages (x86-64 and most aarch64 Linux).
-    pages * 4096
-}
 
 /// A made-up classic personal access token: "ghp_" and 36 characters.
 fn secret(index: usize) -> String {
@@ -47,18 +38,18 @@ fn main() {
         date_s: Some(3_999_996_400),
     };
 
-    let before = resident_bytes();
+    let before = support::rss_bytes();
     let pool = TokenManager::new();
     for secret in &secrets {
         pool.add_token(Provider::GitHub, secret, None, 0)
             .expect("a valid token");
     }
-    let added = resident_bytes();
+    let added = support::rss_bytes();
     for _ in 0..tokens {
         let lease = pool.lease(Provider::GitHub, "core").expect("a token");
         lease.report(&head, &ErrorBody::default());
     }
-    let used = resident_bytes();
+    let used = support::rss_bytes();
     black_box(&pool);
 
     let per = |bytes: u64| bytes.saturating_sub(before) as f64 / tokens as f64;
