@@ -38,8 +38,8 @@ store-demo: build/token_manager build/store_tokens
 	DEMO_STORE_TOOL=build/store_tokens \
 		examples/run_token_manager.sh build/token_manager $(EMULATOR)
 
-test: lint rust-test c-test c-memcheck c-hardening c-asan c-tsan demo-test go-test go-demo-test cpp-test cpp-demo-test soak-short \
-	fuzz-short miri bench-build
+test: lint rust-test c-test c-memcheck c-hardening c-asan c-tsan demo-test \
+	go-test go-demo-test cpp-test cpp-demo-test soak-short fuzz-short miri bench-build
 
 lint:
 	$(CARGO) fmt --all --check

@@ -91,8 +91,8 @@ func (c *Client) call(ctx context.Context, o op, args ...string) ([]byte, error)
 
 	p := &pending{done: make(chan completion, 1)}
 	h := newHandle(p)
-	request, err := c.start(func(ptr *C.gf_client, request **C.gf_request, cerr **C.gf_error) C.gf_status {
-		return C.gfgo_start(ptr, C.int(o), cargs[0], cargs[1], C.uintptr_t(h), request, cerr)
+	request, err := c.start(func(ptr *C.gf_client, out **C.gf_request, cerr **C.gf_error) C.gf_status {
+		return C.gfgo_start(ptr, C.int(o), cargs[0], cargs[1], C.uintptr_t(h), out, cerr)
 	})
 	if err != nil {
 		deleteHandle(h) // not accepted: the callback will never run
@@ -126,8 +126,8 @@ func (c *Client) callWaiting(o op, cargs [2]*C.char) ([]byte, error) {
 		return nil, &Error{Status: StatusInternal, Message: "out of memory"}
 	}
 	defer C.gfgo_waiter_free(w)
-	request, err := c.start(func(ptr *C.gf_client, request **C.gf_request, cerr **C.gf_error) C.gf_status {
-		return C.gfgo_start_waiting(ptr, C.int(o), cargs[0], cargs[1], w, request, cerr)
+	request, err := c.start(func(ptr *C.gf_client, out **C.gf_request, cerr **C.gf_error) C.gf_status {
+		return C.gfgo_start_waiting(ptr, C.int(o), cargs[0], cargs[1], w, out, cerr)
 	})
 	if err != nil {
 		return nil, err // not accepted: the callback will never run
@@ -163,10 +163,14 @@ func waited(w *C.gfgo_waiter) ([]byte, error) {
 	return C.GoBytes(unsafe.Pointer(w.json), C.int(w.json_len)), nil
 }
 
-// start makes the C call that starts a client call (begin, given the
-// client), under the read lock Close waits for. On success the library
-// has accepted the call and will run its callback exactly once.
-func (c *Client) start(begin func(*C.gf_client, **C.gf_request, **C.gf_error) C.gf_status) (*C.gf_request, error) {
+// starter is the C call that starts a client call, given the client; it
+// stores the request handle or an error through its last two arguments.
+type starter func(*C.gf_client, **C.gf_request, **C.gf_error) C.gf_status
+
+// start makes the C call that starts a client call (begin), under the
+// read lock Close waits for. On success the library has accepted the call
+// and will run its callback exactly once.
+func (c *Client) start(begin starter) (*C.gf_request, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.ptr == nil {

@@ -209,8 +209,8 @@ int main(int argc, char **argv) {
         url = url_env;
     } else {
         emulator = std::make_unique<gitfleet_test::EmulatorProcess>(
-            std::vector<std::string>{"--window", "3600", "--token", token + ":1000000000", "--owner",
-                                     "hundred:100"});
+            std::vector<std::string>{"--window", "3600", "--token", token + ":1000000000",
+                                     "--owner", "hundred:100"});
         url = emulator->url();
     }
 

@@ -170,7 +170,8 @@ func (b body) String() string { return [...]string{"small", "page"}[b] }
 type side func(b body)
 
 func main() {
-	rounds := flag.Int("rounds", 7, "batches per in-flight case (blocking: x200 small, x20 page calls)")
+	rounds := flag.Int("rounds", 7,
+		"batches per in-flight case (blocking: x200 small, x20 page calls)")
 	flag.Parse()
 
 	url, stop := emulatorURL()
